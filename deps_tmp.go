@@ -1,0 +1,25 @@
+package main
+
+import (
+	_ "github.com/compose-spec/compose-go/v2/loader"
+	_ "github.com/goccy/go-yaml"
+	_ "github.com/google/go-cmp/cmp"
+	_ "github.com/nats-io/jwt/v2"
+	_ "github.com/nats-io/nkeys"
+	_ "github.com/pulumi/pulumi-aws/sdk/v7/go/aws/dynamodb"
+	_ "github.com/pulumi/pulumi-aws/sdk/v7/go/aws/iam"
+	_ "github.com/pulumi/pulumi-aws/sdk/v7/go/aws/kms"
+	_ "github.com/pulumi/pulumi-aws/sdk/v7/go/aws/s3"
+	_ "github.com/pulumi/pulumi-command/sdk/go/command/remote"
+	_ "github.com/pulumi/pulumi-hcloud/sdk/go/hcloud"
+	_ "github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
+	_ "github.com/pulumi/pulumi-vault/sdk/v7/go/vault"
+	_ "github.com/pulumi/pulumi-vault/sdk/v7/go/vault/approle"
+	_ "github.com/pulumi/pulumi-vault/sdk/v7/go/vault/kv"
+	_ "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	_ "github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
+	_ "github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	_ "github.com/stretchr/testify/require"
+	_ "mvdan.cc/sh/v3/syntax"
+	_ "pgregory.net/rapid"
+)

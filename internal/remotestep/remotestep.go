@@ -1,0 +1,59 @@
+// Package remotestep runs one embedded script on a host over SSH, with the policies every remote step of
+// HoodCloud shares: the script text is the command (so editing it re-runs it), Triggers carry a content
+// hash of everything the step ships, secrets travel only on stdin, and a step that touches secrets logs
+// nothing and keeps its stdout/stderr secret.
+package remotestep
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hoodcloud/infra/internal/contenthash"
+)
+
+// Step is one remote script run.
+type Step struct {
+	// Script is the rendered script; it must start with a shebang and `set -euo pipefail`. It is executed
+	// by the remote user's login shell (bash on the hosts cloud-init prepares).
+	Script string
+	// Stdin carries secrets (keys, tokens) to the script; nil for none.
+	Stdin pulumi.StringInput
+	// Sensitive makes the step log nothing and keeps stdout/stderr secret. Set it whenever Stdin is set or
+	// the script prints anything derived from a secret.
+	Sensitive bool
+	// Hashes are extra content hashes (of files the step depends on but does not carry in Script).
+	Hashes []pulumi.StringInput
+	// Delete is an optional script run when the step is destroyed.
+	Delete string
+}
+
+// Run registers the step as a remote.Command named name.
+func Run(ctx *pulumi.Context, name string, conn remote.ConnectionInput, s Step, opts ...pulumi.ResourceOption) (*remote.Command, error) {
+	triggers := pulumi.Array{pulumi.String(contenthash.Of(s.Script, s.Delete))}
+	for _, h := range s.Hashes {
+		triggers = append(triggers, h)
+	}
+	args := &remote.CommandArgs{
+		Connection: conn,
+		Create:     pulumi.String(s.Script),
+		Triggers:   triggers,
+	}
+	if s.Delete != "" {
+		args.Delete = pulumi.String(s.Delete)
+	}
+	if s.Stdin != nil {
+		// ToSecret keeps the element type: a StringInput becomes a secret StringOutput.
+		stdin, ok := pulumi.ToSecret(s.Stdin).(pulumi.StringOutput)
+		if !ok {
+			return nil, fmt.Errorf("remotestep %s: stdin is not a string input", name)
+		}
+		args.Stdin = stdin
+	}
+	if s.Sensitive || s.Stdin != nil {
+		args.Logging = remote.LoggingNone
+		opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"stdout", "stderr", "stdin"}))
+	}
+	return remote.NewCommand(ctx, name, args, opts...)
+}

@@ -1,5 +1,32 @@
+// Package stacks is the HoodCloud Infra program: typed configuration, the server topology of each stack,
+// the wiring of the components into one graph, and the stack-outputs contract that operators' CI reads.
 package stacks
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
 
-func Program(ctx *pulumi.Context) error { return nil }
+// Program is the whole program; main.go runs it with pulumi.Run.
+func Program(ctx *pulumi.Context) error {
+	out, err := Deploy(ctx)
+	if err != nil {
+		return err
+	}
+	return out.Export(ctx)
+}
+
+// Deploy validates the configuration, builds the graph and returns the outputs contract. Nothing is
+// registered when the configuration is invalid.
+func Deploy(ctx *pulumi.Context) (*Outputs, error) {
+	cfg, err := LoadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	g := &graph{ctx: ctx, cfg: cfg, topo: NewTopology(cfg.Topology)}
+	for _, layer := range []func() error{g.aws, g.hetzner} {
+		if err := layer(); err != nil {
+			return nil, err
+		}
+	}
+	return g.outputs(), nil
+}

@@ -32,3 +32,9 @@ func Register(ctx *pulumi.Context, typeToken, name string, c pulumi.ComponentRes
 func Finish(ctx *pulumi.Context, typeToken, name string, c pulumi.ComponentResource, outputs pulumi.Map) error {
 	return Wrap(typeToken, name, ctx.RegisterResourceOutputs(c, outputs))
 }
+
+// Secret returns in as a secret StringOutput. Sprintf keeps the element type without a type assertion,
+// and the secret mark propagates through it.
+func Secret(in pulumi.StringInput) pulumi.StringOutput {
+	return pulumi.Sprintf("%s", pulumi.ToSecret(in))
+}

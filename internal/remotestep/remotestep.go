@@ -5,11 +5,10 @@
 package remotestep
 
 import (
-	"fmt"
-
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hoodcloud/infra/internal/component"
 	"github.com/hoodcloud/infra/internal/contenthash"
 )
 
@@ -44,12 +43,7 @@ func Run(ctx *pulumi.Context, name string, conn remote.ConnectionInput, s Step, 
 		args.Delete = pulumi.String(s.Delete)
 	}
 	if s.Stdin != nil {
-		// ToSecret keeps the element type: a StringInput becomes a secret StringOutput.
-		stdin, ok := pulumi.ToSecret(s.Stdin).(pulumi.StringOutput)
-		if !ok {
-			return nil, fmt.Errorf("remotestep %s: stdin is not a string input", name)
-		}
-		args.Stdin = stdin
+		args.Stdin = component.Secret(s.Stdin)
 	}
 	if s.Sensitive || s.Stdin != nil {
 		args.Logging = remote.LoggingNone

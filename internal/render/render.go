@@ -5,6 +5,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"text/template"
@@ -18,6 +19,8 @@ var Funcs = template.FuncMap{
 	"indent": Indent,
 	// join joins a string slice with sep.
 	"join": strings.Join,
+	// yamlq quotes a value as a YAML (JSON-compatible) double-quoted scalar.
+	"yamlq": YAMLQuote,
 }
 
 // Template renders the named template text with data; missing keys are an error, not "<no value>".
@@ -36,6 +39,12 @@ func Template(name, text string, data any) (string, error) {
 // ShellQuote returns s quoted for a POSIX shell.
 func ShellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// YAMLQuote returns s as a double-quoted scalar; JSON strings are valid YAML.
+func YAMLQuote(s string) string {
+	b, _ := json.Marshal(s) // marshalling a string cannot fail
+	return string(b)
 }
 
 // Indent prefixes every non-empty line of s with n spaces and drops one trailing newline.

@@ -1,0 +1,66 @@
+package stacks_test
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hoodcloud/infra/internal/testkit"
+	"github.com/hoodcloud/infra/stacks"
+)
+
+// repoRoot is where Pulumi.yaml and the stack files live, relative to this package.
+const repoRoot = ".."
+
+// run is one mocked `pulumi up` of the real program: stacks.Program is exactly Deploy followed by Export,
+// and run does the same, keeping the outputs for the assertions.
+type run struct {
+	rec     *testkit.Recorder
+	outputs *stacks.Outputs
+}
+
+func stackConfig(t testing.TB, stack string) testkit.StackConfig {
+	t.Helper()
+	sc, err := testkit.LoadStackConfig(repoRoot, stack)
+	if err != nil {
+		t.Fatalf("load %s config: %v", stack, err)
+	}
+	return sc
+}
+
+func runConfig(t testing.TB, sc testkit.StackConfig) (*run, error) {
+	t.Helper()
+	r := &run{rec: testkit.NewRecorder(sc.Project, sc.Stack)}
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		out, err := stacks.Deploy(ctx)
+		if err != nil {
+			return err
+		}
+		r.outputs = out
+		return out.Export(ctx)
+	}, pulumi.WithMocks(sc.Project, sc.Stack, r.rec), sc.RunOption())
+	return r, err
+}
+
+func runStack(t testing.TB, stack string) *run {
+	t.Helper()
+	r, err := runConfig(t, stackConfig(t, stack))
+	if err != nil {
+		t.Fatalf("%s: %v", stack, err)
+	}
+	return r
+}
+
+// output resolves one stack output and says whether it is secret.
+func (r *run) output(t testing.TB, key string) (any, bool) {
+	t.Helper()
+	v, ok := r.outputs.Value(key)
+	if !ok {
+		t.Fatalf("no output %q", key)
+	}
+	val, secret, err := testkit.Await(pulumi.ToOutput(v))
+	if err != nil {
+		t.Fatalf("output %q: %v", key, err)
+	}
+	return val, secret
+}

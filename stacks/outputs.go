@@ -1,0 +1,118 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hoodcloud/infra/internal/platform"
+)
+
+// OutputSpec documents one stack output: the contract operators' CI reads with `pulumi stack output`.
+type OutputSpec struct {
+	Key         string
+	Secret      bool
+	Description string
+}
+
+// OutputContract lists every stack output in export order. Removing or renaming a key breaks consumers;
+// the README's outputs table is checked against this list by the tests.
+var OutputContract = []OutputSpec{
+	{Key: "topology", Description: "two-server (prod) or single-server (staging)"},
+	{Key: "domain", Description: "the platform's DNS domain"},
+	{Key: "servers", Description: "per server: id, ipv4, ipv6, roles, SSH host public key"},
+	{Key: "controlPlaneIpv4", Description: "public IPv4 of the server hosting the control plane"},
+	{Key: "controlPlaneIpv6", Description: "public IPv6 of the server hosting the control plane"},
+	{Key: "paymentIpv4", Description: "public IPv4 of the server hosting the payment service"},
+	{Key: "paymentIpv6", Description: "public IPv6 of the server hosting the payment service"},
+	{Key: "sshKnownHosts", Description: "known_hosts lines pinning every server's SSH host key"},
+	{Key: "dnsRecords", Description: "the A/AAAA records operators must create (name, type, value)"},
+	{Key: "stateBucket", Description: "S3 bucket of Terraform state (node provisioning)"},
+	{Key: "chainConfigBucket", Description: "S3 bucket of chain-config releases"},
+	{Key: "lockTable", Description: "DynamoDB table of Terraform state locks"},
+	{Key: "awsIamUser", Description: "the control plane's IAM user"},
+	{Key: "awsAccessKeyId", Description: "the control plane's access key id"},
+	{Key: "awsSecretAccessKey", Secret: true, Description: "the control plane's secret access key"},
+	{Key: "chainConfigReleaseRoleArn", Description: "role the GitHub release workflow assumes; empty when GitHub OIDC is off"},
+}
+
+// DNSNames are the names that must point at the control plane (guide Prerequisites and 2.5b); `pay.`
+// carries the Stripe webhook through Caddy.
+var DNSNames = []string{"api", "auth", "grafana", "status", "nats", "pay"}
+
+// Outputs holds the values of the contract.
+type Outputs struct {
+	values map[string]pulumi.Input
+}
+
+func (o *Outputs) set(key string, v pulumi.Input) { o.values[key] = v }
+
+// Value returns the value of key, for tests.
+func (o *Outputs) Value(key string) (pulumi.Input, bool) {
+	v, ok := o.values[key]
+	return v, ok
+}
+
+// Export exports every key of the contract, in contract order. A key without a value, or a value
+// without a key, is a programming error reported here rather than a silently missing output.
+func (o *Outputs) Export(ctx *pulumi.Context) error {
+	if len(o.values) != len(OutputContract) {
+		return fmt.Errorf("stack outputs: %d values for %d contract keys", len(o.values), len(OutputContract))
+	}
+	for _, spec := range OutputContract {
+		v, ok := o.values[spec.Key]
+		if !ok {
+			return fmt.Errorf("stack outputs: no value for contract key %q", spec.Key)
+		}
+		if spec.Secret {
+			v = pulumi.ToSecret(v)
+		}
+		ctx.Export(spec.Key, v)
+	}
+	return nil
+}
+
+func (g *graph) outputs() *Outputs {
+	o := &Outputs{values: map[string]pulumi.Input{}}
+	cp := g.topo.HostOf(platform.ControlPlane).Name
+	pay := g.topo.HostOf(platform.Payment).Name
+	o.set("topology", pulumi.String(string(g.topo.Kind)))
+	o.set("domain", pulumi.String(g.cfg.Domain))
+	servers := pulumi.Map{}
+	knownHosts := pulumi.StringArray{}
+	for _, h := range g.topo.Hosts {
+		host, addr := g.hosts[h.Name], g.addrs[h.Name]
+		roles := pulumi.StringArray{}
+		for _, r := range h.Roles {
+			roles = append(roles, pulumi.String(string(r)))
+		}
+		servers[h.Name] = pulumi.Map{
+			"serverId": host.ServerID, "ipv4": addr.IPv4, "ipv6": addr.IPv6,
+			"roles": roles, "hostPublicKey": host.HostPublicKey,
+		}
+		knownHosts = append(knownHosts, pulumi.Sprintf("%s %s", addr.IPv4, host.HostPublicKey),
+			pulumi.Sprintf("%s %s", addr.IPv6, host.HostPublicKey))
+	}
+	o.set("servers", servers)
+	o.set("sshKnownHosts", knownHosts)
+	o.set("controlPlaneIpv4", g.addrs[cp].IPv4)
+	o.set("controlPlaneIpv6", g.addrs[cp].IPv6)
+	o.set("paymentIpv4", g.addrs[pay].IPv4)
+	o.set("paymentIpv6", g.addrs[pay].IPv6)
+	records := pulumi.Array{}
+	for _, n := range DNSNames {
+		fqdn := n + "." + g.cfg.Domain
+		records = append(records,
+			pulumi.Map{"name": pulumi.String(fqdn), "type": pulumi.String("A"), "value": g.addrs[cp].IPv4},
+			pulumi.Map{"name": pulumi.String(fqdn), "type": pulumi.String("AAAA"), "value": g.addrs[cp].IPv6})
+	}
+	o.set("dnsRecords", records)
+	o.set("stateBucket", g.storage.StateBucket.Name)
+	o.set("chainConfigBucket", g.storage.ChainConfigBucket.Name)
+	o.set("lockTable", g.storage.LockTableName)
+	o.set("awsIamUser", g.iam.UserName)
+	o.set("awsAccessKeyId", g.iam.AccessKeyID)
+	o.set("awsSecretAccessKey", g.iam.SecretAccessKey)
+	o.set("chainConfigReleaseRoleArn", g.iam.ReleaseRoleARN)
+	return o
+}

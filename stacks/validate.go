@@ -1,0 +1,158 @@
+package stacks
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// hetznerLocations are the Hetzner Cloud locations that offer the shared vCPU types this program uses.
+var hetznerLocations = []string{"ash", "fsn1", "hel1", "hil", "nbg1", "sin"}
+
+var (
+	dnsLabel     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	serverTypeRe = regexp.MustCompile(`^[a-z]+[0-9]+[a-z0-9-]*$`)
+	imageRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9.\-]*$`)
+	bucketRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+	tableRe      = regexp.MustCompile(`^[A-Za-z0-9_.-]{3,255}$`)
+	githubRepoRe = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
+	oidcARNRe    = regexp.MustCompile(`^arn:aws:iam::[0-9]{12}:oidc-provider/token\.actions\.githubusercontent\.com$`)
+	githubRefRe  = regexp.MustCompile(`^refs/(heads|tags)/[A-Za-z0-9._/*-]+$`)
+)
+
+// Validate reports every problem of the configuration at once; each message names the key, what was
+// expected and what was found.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, expected, found string) {
+		errs = append(errs, fmt.Errorf("%s:%s: expected %s, found %s", Namespace, key, expected, found))
+	}
+	if _, ok := topologies[c.Topology]; !ok {
+		bad("topology", "one of "+strings.Join(topologyNames(), ", "), strconv.Quote(string(c.Topology)))
+	}
+	if err := checkDomain(c.Domain); err != "" {
+		bad("domain", "a DNS domain such as hoodcloud.io", strconv.Quote(c.Domain)+" ("+err+")")
+	}
+	if len(c.AdminCIDRs) == 0 {
+		bad("adminCidrs", "at least one CIDR that may reach SSH and Vault", "none")
+	}
+	for i, cidr := range c.AdminCIDRs {
+		p, err := netip.ParsePrefix(cidr)
+		switch {
+		case err != nil:
+			bad(fmt.Sprintf("adminCidrs[%d]", i), "an IPv4 or IPv6 CIDR such as 203.0.113.7/32", strconv.Quote(cidr))
+		case p.Bits() == 0:
+			bad(fmt.Sprintf("adminCidrs[%d]", i), "a CIDR narrower than the whole internet (SSH is never world-open)", strconv.Quote(cidr))
+		case p.Masked() != p:
+			bad(fmt.Sprintf("adminCidrs[%d]", i), "a CIDR with no host bits set ("+p.Masked().String()+")", strconv.Quote(cidr))
+		}
+	}
+	if len(c.SSHPublicKeys) == 0 {
+		bad("sshPublicKeys", "at least one operator SSH public key", "none")
+	}
+	for i, k := range c.SSHPublicKeys {
+		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k)); err != nil {
+			bad(fmt.Sprintf("sshPublicKeys[%d]", i), "an OpenSSH public key line (ssh-ed25519 AAAA… comment)", abbreviate(k))
+		}
+	}
+	if !serverTypeRe.MatchString(c.ServerType) {
+		bad("serverType", "a Hetzner server type such as cpx31", strconv.Quote(c.ServerType))
+	}
+	if !contains(hetznerLocations, c.Location) {
+		bad("location", "one of "+strings.Join(hetznerLocations, ", "), strconv.Quote(c.Location))
+	}
+	if !imageRe.MatchString(c.Image) {
+		bad("image", "a Hetzner image name such as ubuntu-24.04", strconv.Quote(c.Image))
+	}
+	for _, b := range []struct{ key, name string }{{"stateBucketName", c.StateBucket}, {"chainConfigBucketName", c.ChainConfigBucket}} {
+		if why := checkBucket(b.name); why != "" {
+			bad(b.key, "an S3 bucket name ("+why+")", strconv.Quote(b.name))
+		}
+	}
+	if c.StateBucket == c.ChainConfigBucket {
+		bad("chainConfigBucketName", "a bucket other than hoodcloud:stateBucketName", strconv.Quote(c.ChainConfigBucket))
+	}
+	if !tableRe.MatchString(c.LockTable) {
+		bad("lockTableName", "a DynamoDB table name of 3-255 characters [A-Za-z0-9_.-]", strconv.Quote(c.LockTable))
+	}
+	if c.NoncurrentVersionDays < 1 || c.NoncurrentVersionDays > 3650 {
+		bad("noncurrentVersionExpirationDays", "a number of days from 1 to 3650", strconv.Itoa(c.NoncurrentVersionDays))
+	}
+	if c.GitHubRepository != "" {
+		if !githubRepoRe.MatchString(c.GitHubRepository) {
+			bad("githubRepository", "owner/repository, or empty to disable GitHub OIDC", strconv.Quote(c.GitHubRepository))
+		}
+		if len(c.GitHubReleaseRefs) == 0 {
+			bad("githubReleaseRefs", "at least one git ref the release workflow runs on", "none")
+		}
+		for i, ref := range c.GitHubReleaseRefs {
+			if !githubRefRe.MatchString(ref) {
+				bad(fmt.Sprintf("githubReleaseRefs[%d]", i), "a ref such as refs/tags/chain-configs-* or refs/heads/main", strconv.Quote(ref))
+			}
+		}
+	}
+	if c.GitHubOIDCProviderARN != "" && !oidcARNRe.MatchString(c.GitHubOIDCProviderARN) {
+		bad("githubOidcProviderArn", "the ARN of the account's GitHub OIDC provider, or empty to create one", strconv.Quote(c.GitHubOIDCProviderARN))
+	}
+	return errors.Join(errs...)
+}
+
+// checkDomain returns why d is not a usable DNS domain, or "".
+func checkDomain(d string) string {
+	if d == "" {
+		return "empty"
+	}
+	if len(d) > 253 {
+		return "longer than 253 characters"
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return "needs at least two labels"
+	}
+	for _, l := range labels {
+		if !dnsLabel.MatchString(l) {
+			return fmt.Sprintf("label %q is not lowercase letters, digits and inner hyphens of at most 63 characters", l)
+		}
+	}
+	return ""
+}
+
+// checkBucket returns why name is a bucket name S3 would reject (or that breaks TLS), or "".
+func checkBucket(name string) string {
+	switch {
+	case len(name) < 3 || len(name) > 63:
+		return "3 to 63 characters"
+	case !bucketRe.MatchString(name):
+		return "lowercase letters, digits and hyphens, starting and ending with a letter or digit; no dots, which break TLS"
+	case strings.HasPrefix(name, "xn--") || strings.HasPrefix(name, "sthree-"):
+		return "no reserved prefix xn-- or sthree-"
+	case strings.HasSuffix(name, "-s3alias") || strings.HasSuffix(name, "--ol-s3"):
+		return "no reserved suffix -s3alias or --ol-s3"
+	case net.ParseIP(name) != nil:
+		return "not an IP address"
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// abbreviate shortens a long value for an error message.
+func abbreviate(s string) string {
+	if len(s) > 40 {
+		s = s[:37] + "..."
+	}
+	return strconv.Quote(s)
+}

@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -62,5 +63,14 @@ func (r *run) output(t testing.TB, key string) (any, bool) {
 	if err != nil {
 		t.Fatalf("output %q: %v", key, err)
 	}
-	return val, secret
+	// Normalise Go types ([]string, map[string]string…) to what `pulumi stack output --json` shows.
+	b, err := json.Marshal(val)
+	if err != nil {
+		t.Fatalf("output %q: %v", key, err)
+	}
+	var norm any
+	if err := json.Unmarshal(b, &norm); err != nil {
+		t.Fatalf("output %q: %v", key, err)
+	}
+	return norm, secret
 }

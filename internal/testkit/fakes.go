@@ -133,6 +133,9 @@ var keyCache sync.Map
 type fakeKey struct {
 	priv   any
 	pubSSH ssh.PublicKey
+	// openssh is marshalled once: the OpenSSH format carries a random check word, and a real key's
+	// outputs never change once created.
+	openssh string
 }
 
 func fakePrivateKey(a pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -167,22 +170,22 @@ func fakePrivateKey(a pulumi.MockResourceArgs) (string, resource.PropertyMap, er
 		}
 		privPEM = string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: b}))
 	}
-	opensshBlock, err := ssh.MarshalPrivateKey(k.priv, "")
-	if err != nil {
-		return "", nil, err
-	}
 	pubDER, err := x509.MarshalPKIXPublicKey(publicOf(k.priv))
 	if err != nil {
 		return "", nil, err
 	}
-	fp := sha256.Sum256(k.pubSSH.Marshal())
+	pubSSH, fingerprint := "", ""
+	if k.pubSSH != nil {
+		fp := sha256.Sum256(k.pubSSH.Marshal())
+		pubSSH, fingerprint = string(ssh.MarshalAuthorizedKey(k.pubSSH)), "SHA256:"+base64.RawStdEncoding.EncodeToString(fp[:])
+	}
 	outs := a.Inputs.Copy()
 	outs["privateKeyPem"] = resource.MakeSecret(resource.NewProperty(privPEM))
 	outs["privateKeyPemPkcs8"] = resource.MakeSecret(resource.NewProperty(pkcs8))
-	outs["privateKeyOpenssh"] = resource.MakeSecret(resource.NewProperty(string(pem.EncodeToMemory(opensshBlock))))
+	outs["privateKeyOpenssh"] = resource.MakeSecret(resource.NewProperty(k.openssh))
 	outs["publicKeyPem"] = resource.NewProperty(string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})))
-	outs["publicKeyOpenssh"] = resource.NewProperty(string(ssh.MarshalAuthorizedKey(k.pubSSH)))
-	outs["publicKeyFingerprintSha256"] = resource.NewProperty("SHA256:" + base64.RawStdEncoding.EncodeToString(fp[:]))
+	outs["publicKeyOpenssh"] = resource.NewProperty(pubSSH)
+	outs["publicKeyFingerprintSha256"] = resource.NewProperty(fingerprint)
 	return a.Name + "-id", outs, nil
 }
 
@@ -214,12 +217,17 @@ func newFakeKey(alg, curve string) (*fakeKey, error) {
 	default:
 		return nil, fmt.Errorf("testkit: unknown key algorithm %q", alg)
 	}
-	pub, err := ssh.NewPublicKey(publicOf(priv))
-	if err != nil {
-		// P224 keys have no SSH form; the provider returns an empty OpenSSH key for them.
-		pub = nil
+	k := &fakeKey{priv: priv}
+	// P224 keys have no SSH form; the provider returns empty OpenSSH keys for them.
+	if pub, err := ssh.NewPublicKey(publicOf(priv)); err == nil {
+		k.pubSSH = pub
+		block, err := ssh.MarshalPrivateKey(priv, "")
+		if err != nil {
+			return nil, err
+		}
+		k.openssh = string(pem.EncodeToMemory(block))
 	}
-	return &fakeKey{priv: priv, pubSSH: pub}, nil
+	return k, nil
 }
 
 func publicOf(priv any) any {

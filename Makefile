@@ -1,0 +1,50 @@
+# HoodCloud Infra: the two commands of the README are `make preview STACK=<stack>` and `make test`.
+SHELL := /bin/bash
+GO    ?= go
+STACK ?= staging
+
+# Validators the tests run (each test fails in CI, rather than skipping, when its tool is missing).
+APT_PACKAGES   := shellcheck cloud-init bats systemd openssh-client
+COMPOSE_PLUGIN := $(HOME)/.docker/cli-plugins/docker-compose
+
+.PHONY: test deps apt-tools compose-plugin fmt-check vet unit bench preview
+
+## test: install what the tests need, then formatting, vet and every test (Docker included).
+test: deps fmt-check vet unit
+
+deps: apt-tools compose-plugin
+
+apt-tools:
+	@missing=""; \
+	for tool in shellcheck cloud-init bats systemd-analyze ssh-keygen; do \
+	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing validators (missing:$$missing)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
+
+## compose-plugin: the Compose v2 CLI plugin, built from source (Debian ships only docker-compose 1.29).
+compose-plugin:
+	@docker compose version >/dev/null 2>&1 || .ci/install-compose-plugin.sh "$(COMPOSE_PLUGIN)"
+
+fmt-check:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -count=1 -timeout 15m ./...
+
+## bench: the mocked whole-program benchmark quoted in the README.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./stacks/
+
+## preview: `pulumi preview` of STACK on a local file backend (needs the pulumi CLI, provider plugins,
+## PULUMI_CONFIG_PASSPHRASE and provider credentials; see README).
+preview:
+	pulumi login --local
+	pulumi stack select --create "$(STACK)"
+	pulumi preview --stack "$(STACK)" --diff

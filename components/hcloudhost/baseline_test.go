@@ -1,0 +1,150 @@
+package hcloudhost
+
+import (
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hoodcloud/infra/internal/testkit"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// A fixed, throwaway Ed25519 host key: the golden file must not change between runs.
+const (
+	fixtureHostPrivate = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBGolden0nlyFixtureKeyMaterialNotARealKeyAAAAAAAAAAAAAAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+	fixtureHostPublic  = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEaiXJ7LlZkR6dPk0xHGkqn0yjpXl3i4F7f0PjGbqKXc\n"
+)
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file; if intended, run go test ./components/hcloudhost -update\n--- got ---\n%s", name, got)
+	}
+}
+
+func renderFixtureCloudInit(t *testing.T) string {
+	t.Helper()
+	out, err := RenderCloudInit(CloudInitParams{ServerName: "hoodcloud-test-payment",
+		HostKeyPrivate: fixtureHostPrivate, HostKeyPublic: fixtureHostPublic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestCloudInitGolden(t *testing.T) {
+	golden(t, "cloud-init.yaml.golden", renderFixtureCloudInit(t))
+}
+
+func TestBaselineScriptGolden(t *testing.T) {
+	s, err := RenderBaselineScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "host-baseline.sh.golden", s)
+}
+
+// cloud-init's own schema validator accepts the rendered document.
+func TestCloudInitPassesCloudInitSchema(t *testing.T) {
+	ci := testkit.RequireTool(t, "cloud-init")
+	path := filepath.Join(t.TempDir(), "user-data.yaml")
+	if err := os.WriteFile(path, []byte(renderFixtureCloudInit(t)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(ci, "schema", "--config-file", path).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Valid") {
+		t.Fatalf("cloud-init schema rejected the user data: %v\n%s", err, out)
+	}
+}
+
+// The validator really validates: a document with a wrong type is refused.
+func TestCloudInitSchemaRejectsABrokenDocument(t *testing.T) {
+	ci := testkit.RequireTool(t, "cloud-init")
+	path := filepath.Join(t.TempDir(), "user-data.yaml")
+	broken := strings.Replace(renderFixtureCloudInit(t), "ssh_pwauth: false", "ssh_pwauth: [nope]", 1)
+	if err := os.WriteFile(path, []byte(broken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(ci, "schema", "--config-file", path).CombinedOutput(); err == nil {
+		t.Fatalf("cloud-init schema accepted a broken document:\n%s", out)
+	}
+}
+
+func TestBaselineScriptPassesShellcheck(t *testing.T) {
+	sc := testkit.RequireTool(t, "shellcheck")
+	s, err := RenderBaselineScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sc, "--shell=bash", "--severity=style", "-")
+	cmd.Stdin = strings.NewReader(s)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("shellcheck:\n%s", out)
+	}
+}
+
+// Both deliveries carry the same baseline: every file's content, every package and directory.
+func TestCloudInitAndBaselineCarryTheSameBaseline(t *testing.T) {
+	ci := renderFixtureCloudInit(t)
+	script, err := RenderBaselineScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Files {
+		if !strings.Contains(script, f.Content) {
+			t.Errorf("baseline script lacks %s", f.Path)
+		}
+		if !strings.Contains(ci, Indent6(f.Content)) || !strings.Contains(ci, "path: "+f.Path) {
+			t.Errorf("cloud-init lacks %s", f.Path)
+		}
+	}
+	for _, p := range Packages {
+		if !strings.Contains(ci, "  - "+p+"\n") || !strings.Contains(script, "'"+p+"'") {
+			t.Errorf("package %s missing from a delivery", p)
+		}
+	}
+	for _, d := range Dirs {
+		if !strings.Contains(ci, d.Path) || !strings.Contains(script, "'"+d.Path+"'") {
+			t.Errorf("directory %s missing from a delivery", d.Path)
+		}
+	}
+	if !strings.Contains(ci, `"/opt/hoodcloud/secrets"`) && !strings.Contains(ci, "\"0711\", /opt/hoodcloud/secrets") {
+		t.Errorf("secrets directory is not created 0711 by cloud-init")
+	}
+	for _, must := range []string{"PasswordAuthentication no", "PermitRootLogin prohibit-password", "ssh_pwauth: false"} {
+		if !strings.Contains(ci, must) {
+			t.Errorf("cloud-init lacks %q", must)
+		}
+	}
+}
+
+func Indent6(s string) string {
+	lines := strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = "      " + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+func TestRenderCloudInitRefusesANonEd25519HostKey(t *testing.T) {
+	_, err := RenderCloudInit(CloudInitParams{ServerName: "x", HostKeyPrivate: "k", HostKeyPublic: "ssh-rsa AAAA"})
+	if err == nil || !strings.Contains(err.Error(), "ssh-ed25519") {
+		t.Fatalf("err = %v", err)
+	}
+}

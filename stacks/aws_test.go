@@ -1,0 +1,179 @@
+package stacks_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+type policyDoc struct {
+	Statement []struct {
+		Sid       string
+		Effect    string
+		Action    []string
+		Resource  []string
+		Principal map[string][]string
+		Condition map[string]map[string][]string
+	}
+}
+
+func parsePolicy(t *testing.T, s string) policyDoc {
+	t.Helper()
+	var d policyDoc
+	if err := json.Unmarshal([]byte(s), &d); err != nil {
+		t.Fatalf("policy %q: %v", s, err)
+	}
+	return d
+}
+
+func TestControlPlanePolicyIsLeastPrivilege(t *testing.T) {
+	r := runStack(t, "prod")
+	p, ok := r.rec.Named("aws:iam/userPolicy:UserPolicy", "iam-control-plane-policy")
+	if !ok {
+		t.Fatal("no control-plane policy")
+	}
+	state, chain := "arn:aws:s3:::hoodcloud-prod-terraform-state", "arn:aws:s3:::hoodcloud-prod-chain-configs"
+	table := "arn:aws:dynamodb:eu-central-1:123456789012:table/hoodcloud-prod-terraform-locks"
+	type grant struct{ Effect, Actions, Resources string }
+	got := map[string]grant{}
+	for _, s := range parsePolicy(t, str(p.Inputs, "policy")).Statement {
+		a, _ := json.Marshal(s.Action)
+		res, _ := json.Marshal(s.Resource)
+		got[s.Sid] = grant{s.Effect, string(a), string(res)}
+	}
+	want := map[string]grant{
+		"ListPlatformBuckets": {"Allow", `["s3:GetBucketLocation","s3:GetBucketVersioning","s3:ListBucket"]`, `["` + chain + `","` + state + `"]`},
+		"TerraformState":      {"Allow", `["s3:DeleteObject","s3:GetObject","s3:PutObject"]`, `["` + state + `/*"]`},
+		"ReadChainConfigs":    {"Allow", `["s3:GetObject"]`, `["` + chain + `/*"]`},
+		"TerraformLocks":      {"Allow", `["dynamodb:DeleteItem","dynamodb:DescribeTable","dynamodb:GetItem","dynamodb:PutItem"]`, `["` + table + `"]`},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("control-plane policy (-want +got):\n%s", d)
+	}
+}
+
+func TestReleaseRoleTrustsOnlyTheRepositoryRefs(t *testing.T) {
+	r := runStack(t, "prod")
+	role, ok := r.rec.Named("aws:iam/role:Role", "iam-release-role")
+	if !ok {
+		t.Fatal("no release role in prod")
+	}
+	trust := parsePolicy(t, str(role.Inputs, "assumeRolePolicy"))
+	if len(trust.Statement) != 1 {
+		t.Fatalf("trust policy has %d statements", len(trust.Statement))
+	}
+	s := trust.Statement[0]
+	if d := cmp.Diff([]string{"sts:AssumeRoleWithWebIdentity"}, s.Action); d != "" {
+		t.Error(d)
+	}
+	if d := cmp.Diff(map[string][]string{"Federated": {"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}}, s.Principal); d != "" {
+		t.Error(d)
+	}
+	wantCond := map[string]map[string][]string{
+		"StringEquals": {"token.actions.githubusercontent.com:aud": {"sts.amazonaws.com"}},
+		"StringLike": {"token.actions.githubusercontent.com:sub": {
+			"repo:hoodcloud/chain-configs:ref:refs/heads/main", "repo:hoodcloud/chain-configs:ref:refs/tags/chain-configs-*"}},
+	}
+	if d := cmp.Diff(wantCond, s.Condition); d != "" {
+		t.Errorf("trust conditions (-want +got):\n%s", d)
+	}
+	rp, _ := r.rec.Named("aws:iam/rolePolicy:RolePolicy", "iam-release-policy")
+	for _, st := range parsePolicy(t, str(rp.Inputs, "policy")).Statement {
+		for _, res := range st.Resource {
+			if res != "arn:aws:s3:::hoodcloud-prod-chain-configs" && res != "arn:aws:s3:::hoodcloud-prod-chain-configs/*" {
+				t.Errorf("release role reaches %s", res)
+			}
+		}
+	}
+	// Staging leaves GitHub OIDC off.
+	if _, ok := runStack(t, "staging").rec.Named("aws:iam/role:Role", "iam-release-role"); ok {
+		t.Error("staging has a release role though githubRepository is empty")
+	}
+}
+
+func TestExistingOIDCProviderIsReused(t *testing.T) {
+	arn := "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+	r, err := runConfig(t, stackConfig(t, "prod").With("githubOidcProviderArn", arn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.rec.OfType("aws:iam/openIdConnectProvider:OpenIdConnectProvider")); n != 0 {
+		t.Errorf("created %d OIDC providers though one was given", n)
+	}
+	role, _ := r.rec.Named("aws:iam/role:Role", "iam-release-role")
+	if got := parsePolicy(t, str(role.Inputs, "assumeRolePolicy")).Statement[0].Principal["Federated"]; !cmp.Equal(got, []string{arn}) {
+		t.Errorf("trust principal %v, want %s", got, arn)
+	}
+}
+
+func TestBucketsAreHardened(t *testing.T) {
+	for _, stack := range []string{"prod", "staging"} {
+		r := runStack(t, stack)
+		for _, b := range []string{"storage-state", "storage-chain-configs"} {
+			bucket, ok := r.rec.Named("aws:s3/bucket:Bucket", b)
+			if !ok {
+				t.Fatalf("%s: no bucket %s", stack, b)
+			}
+			arn := "arn:aws:s3:::" + bucket.Inputs["bucket"].StringValue()
+			child := func(typ, suffix string) map[string]any {
+				g, ok := r.rec.Named(typ, b+suffix)
+				if !ok {
+					t.Fatalf("%s: %s has no %s", stack, b, suffix)
+				}
+				if !r.rec.DependsOn(g, bucket.URN) {
+					t.Errorf("%s: %s%s does not reference its bucket", stack, b, suffix)
+				}
+				return g.Inputs.Mappable()
+			}
+			v := child("aws:s3/bucketVersioning:BucketVersioning", "-versioning")
+			if got := v["versioningConfiguration"].(map[string]any)["status"]; got != "Enabled" {
+				t.Errorf("%s %s versioning %v", stack, b, got)
+			}
+			e := child("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "-encryption")
+			rule := e["rules"].([]any)[0].(map[string]any)
+			if got := rule["applyServerSideEncryptionByDefault"].(map[string]any)["sseAlgorithm"]; got != "aws:kms" {
+				t.Errorf("%s %s encryption %v", stack, b, got)
+			}
+			pab := child("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "-public-access")
+			for _, f := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+				if pab[f] != true {
+					t.Errorf("%s %s %s=%v", stack, b, f, pab[f])
+				}
+			}
+			own := child("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "-ownership")
+			if got := own["rule"].(map[string]any)["objectOwnership"]; got != "BucketOwnerEnforced" {
+				t.Errorf("%s %s ownership %v", stack, b, got)
+			}
+			pol := child("aws:s3/bucketPolicy:BucketPolicy", "-tls-only")
+			doc := parsePolicy(t, pol["policy"].(string))
+			s := doc.Statement[0]
+			if s.Effect != "Deny" || !cmp.Equal(s.Condition, map[string]map[string][]string{"Bool": {"aws:SecureTransport": {"false"}}}) ||
+				!cmp.Equal(s.Resource, []string{arn, arn + "/*"}) {
+				t.Errorf("%s %s policy does not deny non-TLS access: %+v", stack, b, s)
+			}
+			lc := child("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "-lifecycle")
+			lr := lc["rules"].([]any)[0].(map[string]any)
+			if lr["status"] != "Enabled" || lr["noncurrentVersionExpiration"].(map[string]any)["noncurrentDays"] != float64(90) {
+				t.Errorf("%s %s lifecycle %v", stack, b, lr)
+			}
+		}
+	}
+}
+
+func TestLockTable(t *testing.T) {
+	r := runStack(t, "staging")
+	tbl, _ := r.rec.Named("aws:dynamodb/table:Table", "storage-locks")
+	m := tbl.Inputs.Mappable()
+	want := map[string]any{
+		"name": "hoodcloud-staging-terraform-locks", "billingMode": "PAY_PER_REQUEST", "hashKey": "LockID",
+		"attributes":           []any{map[string]any{"name": "LockID", "type": "S"}},
+		"pointInTimeRecovery":  map[string]any{"enabled": true},
+		"serverSideEncryption": map[string]any{"enabled": true},
+	}
+	for k, v := range want {
+		if !cmp.Equal(v, m[k]) {
+			t.Errorf("lock table %s = %v, want %v", k, m[k], v)
+		}
+	}
+}

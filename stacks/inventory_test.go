@@ -1,0 +1,132 @@
+package stacks_test
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// countByType counts registrations per type token.
+func countByType(r *run) map[string]int {
+	out := map[string]int{}
+	for _, g := range r.rec.Registrations() {
+		out[g.Type]++
+	}
+	return out
+}
+
+func TestInventoryPerStack(t *testing.T) {
+	common := map[string]int{
+		"hoodcloud:aws:Storage": 1, "aws:s3/bucket:Bucket": 2, "aws:s3/bucketVersioning:BucketVersioning": 2,
+		"aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 2,
+		"aws:s3/bucketOwnershipControls:BucketOwnershipControls":                                 2,
+		"aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock":                                 2, "aws:s3/bucketPolicy:BucketPolicy": 2,
+		"aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 2, "aws:dynamodb/table:Table": 1,
+		"hoodcloud:aws:IAM": 1, "aws:iam/user:User": 1, "aws:iam/userPolicy:UserPolicy": 1, "aws:iam/accessKey:AccessKey": 1,
+		"hoodcloud:hetzner:Base": 1, "hcloud:index/sshKey:SshKey": 2,
+	}
+	want := map[string]map[string]int{
+		"prod": merge(common, map[string]int{
+			"aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1, "aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1,
+			"hcloud:index/placementGroup:PlacementGroup": 1,
+			"hoodcloud:hetzner:Address":                  2, "hcloud:index/primaryIp:PrimaryIp": 4,
+			"hoodcloud:hetzner:Host": 2, "hcloud:index/server:Server": 2, "hcloud:index/firewall:Firewall": 2,
+			"tls:index/privateKey:PrivateKey": 3, "command:remote:Command": 2,
+		}),
+		"staging": merge(common, map[string]int{
+			"hoodcloud:hetzner:Address": 1, "hcloud:index/primaryIp:PrimaryIp": 2,
+			"hoodcloud:hetzner:Host": 1, "hcloud:index/server:Server": 1, "hcloud:index/firewall:Firewall": 1,
+			"tls:index/privateKey:PrivateKey": 2, "command:remote:Command": 1,
+		}),
+	}
+	for stack, w := range want {
+		t.Run(stack, func(t *testing.T) {
+			got := countByType(runStack(t, stack))
+			if d := cmp.Diff(w, got); d != "" {
+				t.Errorf("inventory (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func merge(a, b map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
+// Every provider resource lives inside a HoodCloud component and every component hangs off the stack: a
+// missing Parent would show up as a resource parented to the stack directly.
+func TestEveryResourceHasAComponentParent(t *testing.T) {
+	for _, stack := range []string{"prod", "staging"} {
+		r := runStack(t, stack)
+		for _, g := range r.rec.Registrations() {
+			parentType := ""
+			if p, ok := r.rec.ByURN(g.Parent); ok {
+				parentType = p.Type
+			}
+			if strings.HasPrefix(g.Type, "hoodcloud:") {
+				if !strings.HasSuffix(g.Parent, "pulumi:pulumi:Stack::hoodcloud-"+stack) {
+					t.Errorf("%s: component %s parented to %q, want the stack", stack, g.URN, g.Parent)
+				}
+				continue
+			}
+			if !strings.HasPrefix(parentType, "hoodcloud:") {
+				t.Errorf("%s: %s parented to %q (type %q), want a hoodcloud component", stack, g.URN, g.Parent, parentType)
+			}
+			// Children are named after their component.
+			if p, ok := r.rec.ByURN(g.Parent); ok && !strings.HasPrefix(g.Name, p.Name+"-") {
+				t.Errorf("%s: child %q of %q is not named after its component", stack, g.Name, p.Name)
+			}
+		}
+	}
+}
+
+// Stateful resources are protected in prod and nowhere else; nothing stateless is ever protected.
+func TestProtectionFollowsStackAndState(t *testing.T) {
+	stateful := []string{
+		"aws:s3/bucket:Bucket", "aws:dynamodb/table:Table", "hcloud:index/primaryIp:PrimaryIp",
+		"hcloud:index/server:Server",
+	}
+	for _, stack := range []string{"prod", "staging"} {
+		r := runStack(t, stack)
+		for _, g := range r.rec.Registrations() {
+			isStateful := contains(stateful, g.Type) || strings.HasSuffix(g.Name, "-host-key")
+			want := stack == "prod" && isStateful
+			if g.Protect != want {
+				t.Errorf("%s: %s protect=%v, want %v", stack, g.URN, g.Protect, want)
+			}
+		}
+		for _, s := range r.rec.OfType("hcloud:index/server:Server") {
+			for _, flag := range []string{"deleteProtection", "rebuildProtection"} {
+				if got := s.Inputs[key(flag)].BoolValue(); got != (stack == "prod") {
+					t.Errorf("%s: %s %s=%v", stack, s.Name, flag, got)
+				}
+			}
+		}
+		for _, tbl := range r.rec.OfType("aws:dynamodb/table:Table") {
+			if got := tbl.Inputs["deletionProtectionEnabled"].BoolValue(); got != (stack == "prod") {
+				t.Errorf("%s: lock table deletionProtectionEnabled=%v", stack, got)
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	i := sort.SearchStrings(sorted(list), s)
+	l := sorted(list)
+	return i < len(l) && l[i] == s
+}
+
+func sorted(in []string) []string {
+	out := append([]string(nil), in...)
+	sort.Strings(out)
+	return out
+}

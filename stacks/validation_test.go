@@ -1,0 +1,74 @@
+package stacks_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// Bad configuration fails before any resource is registered, with one error naming every problem.
+func TestBadConfigIsRejectedBeforeAnyResource(t *testing.T) {
+	cases := []struct {
+		name string
+		set  map[string]any
+		want []string
+	}{
+		{"unknown topology", map[string]any{"topology": "three-server"},
+			[]string{`hoodcloud:topology: expected one of single-server, two-server, found "three-server"`}},
+		{"missing topology", map[string]any{"topology": nil}, []string{"hoodcloud:topology: expected a value", "found nothing"}},
+		{"malformed CIDR", map[string]any{"adminCidrs": []string{"198.51.100.0/28", "10.0.0.300/8"}},
+			[]string{`hoodcloud:adminCidrs[1]: expected an IPv4 or IPv6 CIDR`, `found "10.0.0.300/8"`}},
+		{"world-open SSH", map[string]any{"adminCidrs": []string{"0.0.0.0/0"}},
+			[]string{`hoodcloud:adminCidrs[0]: expected a CIDR narrower than the whole internet`}},
+		{"host bits set", map[string]any{"adminCidrs": []string{"198.51.100.7/24"}},
+			[]string{`hoodcloud:adminCidrs[0]: expected a CIDR with no host bits set (198.51.100.0/24)`}},
+		{"empty SSH keys", map[string]any{"sshPublicKeys": []string{}},
+			[]string{"hoodcloud:sshPublicKeys: expected at least one operator SSH public key, found none"}},
+		{"garbage SSH key", map[string]any{"sshPublicKeys": []string{"ssh-rsa not-a-key"}},
+			[]string{`hoodcloud:sshPublicKeys[0]: expected an OpenSSH public key line`}},
+		{"invalid domain", map[string]any{"domain": "Hood_Cloud"},
+			[]string{`hoodcloud:domain: expected a DNS domain such as hoodcloud.io, found "Hood_Cloud"`}},
+		{"bucket with uppercase", map[string]any{"stateBucketName": "HoodCloud-State"},
+			[]string{`hoodcloud:stateBucketName: expected an S3 bucket name`, `found "HoodCloud-State"`}},
+		{"bucket too short", map[string]any{"chainConfigBucketName": "ab"},
+			[]string{`hoodcloud:chainConfigBucketName: expected an S3 bucket name (3 to 63 characters), found "ab"`}},
+		{"bucket like an IP", map[string]any{"stateBucketName": "192.168.1.1"},
+			[]string{`hoodcloud:stateBucketName: expected an S3 bucket name`}},
+		{"same bucket twice", map[string]any{"stateBucketName": "hoodcloud-x", "chainConfigBucketName": "hoodcloud-x"},
+			[]string{`hoodcloud:chainConfigBucketName: expected a bucket other than hoodcloud:stateBucketName`}},
+		{"unknown location", map[string]any{"location": "mars1"},
+			[]string{`hoodcloud:location: expected one of ash, fsn1, hel1, hil, nbg1, sin, found "mars1"`}},
+		{"not a boolean", map[string]any{"protect": "yes"}, []string{`hoodcloud:protect: expected true or false, found "yes"`}},
+		{"not a number", map[string]any{"noncurrentVersionExpirationDays": "ninety"},
+			[]string{`hoodcloud:noncurrentVersionExpirationDays: expected a whole number, found "ninety"`}},
+		{"retention out of range", map[string]any{"noncurrentVersionExpirationDays": 0},
+			[]string{`hoodcloud:noncurrentVersionExpirationDays: expected a number of days from 1 to 3650, found 0`}},
+		{"bad GitHub repository", map[string]any{"githubRepository": "not a repo"},
+			[]string{`hoodcloud:githubRepository: expected owner/repository`}},
+		{"bad release ref", map[string]any{"githubReleaseRefs": []string{"main"}},
+			[]string{`hoodcloud:githubReleaseRefs[0]: expected a ref such as refs/tags/chain-configs-*`}},
+		{"bad OIDC provider ARN", map[string]any{"githubOidcProviderArn": "arn:aws:iam::1:oidc-provider/x"},
+			[]string{`hoodcloud:githubOidcProviderArn: expected the ARN of the account's GitHub OIDC provider`}},
+		{"several problems at once", map[string]any{"topology": "x", "domain": "", "adminCidrs": []string{}},
+			[]string{"hoodcloud:topology:", "hoodcloud:domain:", "hoodcloud:adminCidrs:"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sc := stackConfig(t, "prod")
+			for k, v := range c.set {
+				sc = sc.With(k, v)
+			}
+			r, err := runConfig(t, sc)
+			if err == nil {
+				t.Fatal("bad configuration accepted")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error does not contain %q:\n%v", w, err)
+				}
+			}
+			if n := len(r.rec.Registrations()); n != 0 {
+				t.Errorf("%d resources registered before validation failed", n)
+			}
+		})
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 )
 
 // Namespace is the project's config namespace: every key below is `hoodcloud:<key>`.
@@ -15,6 +14,8 @@ const Namespace = "hoodcloud"
 // one source of truth.
 type Config struct {
 	Stack string
+	// RootDir is the project directory (where Pulumi.yaml is); relative paths are resolved against it.
+	RootDir string
 
 	Topology      TopologyKind
 	Domain        string
@@ -34,16 +35,43 @@ type Config struct {
 	GitHubRepository      string
 	GitHubReleaseRefs     []string
 	GitHubOIDCProviderARN string
+
+	// Vault (PKI and Vault bootstrap).
+	VaultHost         string
+	VaultKeyShares    int
+	VaultKeyThreshold int
+	VaultPGPKeys      []string
+	VaultAutoUnseal   bool
+	// VaultUnsealKeys is set only for a Vault initialised outside this stack (JSON list, secret).
+	VaultUnsealKeys pulumi.StringOutput
+	HasUnsealKeys   bool
+
+	// Application secrets, populated into Vault.
+	CloudflareAPIToken  pulumi.StringOutput
+	StripeSecretKey     pulumi.StringOutput
+	StripeWebhookSecret pulumi.StringOutput
+	ClerkSecretKey      pulumi.StringOutput
+	HetznerToken        pulumi.StringOutput
+
+	// Deploys (compose deploys, NATS, verification).
+	BundleDir        string
+	ACMEEmail        string
+	ACMEStaging      bool
+	RegistryServer   string
+	RegistryUsername string
+	RegistryPassword pulumi.StringOutput
+	HasRegistryLogin bool
 }
 
 // LoadConfig reads and validates the stack's configuration. Every problem is reported at once, before
 // any resource is registered.
 func LoadConfig(ctx *pulumi.Context) (*Config, error) {
-	return loadConfig(ctx.Stack(), newReader(config.New(ctx, Namespace)))
+	c, err := loadConfig(ctx.Stack(), ctx.RootDirectory(), newReader(ctx))
+	return c, err
 }
 
-func loadConfig(stack string, r *reader) (*Config, error) {
-	c := &Config{Stack: stack}
+func loadConfig(stack, root string, r *reader) (*Config, error) {
+	c := &Config{Stack: stack, RootDir: root}
 	c.Topology = TopologyKind(r.str("topology"))
 	c.Domain = r.str("domain")
 	c.AdminCIDRs = r.strs("adminCidrs")
@@ -60,6 +88,23 @@ func loadConfig(stack string, r *reader) (*Config, error) {
 	c.GitHubRepository = r.optStr("githubRepository", "")
 	c.GitHubReleaseRefs = r.strs("githubReleaseRefs")
 	c.GitHubOIDCProviderARN = r.optStr("githubOidcProviderArn", "")
+	c.VaultHost = r.optStr("vaultHost", "")
+	c.VaultKeyShares = r.integer("vaultKeyShares")
+	c.VaultKeyThreshold = r.integer("vaultKeyThreshold")
+	c.VaultPGPKeys = r.strs("vaultPgpKeys")
+	c.VaultAutoUnseal = r.boolean("vaultAutoUnseal")
+	c.VaultUnsealKeys, c.HasUnsealKeys = r.optionalSecret("vaultUnsealKeys")
+	c.CloudflareAPIToken = r.requiredSecret("cloudflareApiToken")
+	c.StripeSecretKey = r.requiredSecret("stripeSecretKey")
+	c.StripeWebhookSecret = r.requiredSecret("stripeWebhookSecret")
+	c.ClerkSecretKey = r.requiredSecret("clerkSecretKey")
+	c.HetznerToken = r.providerSecret("hcloud", "token")
+	c.BundleDir = r.str("bundleDir")
+	c.ACMEEmail = r.str("acmeEmail")
+	c.ACMEStaging = r.boolean("acmeStaging")
+	c.RegistryServer = r.optStr("registryServer", "")
+	c.RegistryUsername = r.optStr("registryUsername", "")
+	c.RegistryPassword, c.HasRegistryLogin = r.optionalSecret("registryPassword")
 	if err := r.err(); err != nil {
 		return nil, fmt.Errorf("stack %q configuration: %w", stack, err)
 	}

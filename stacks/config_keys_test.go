@@ -6,7 +6,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/hoodcloud/infra/internal/testkit"
 )
@@ -24,8 +23,8 @@ func TestPulumiYamlDeclaresEveryKeyTheProgramReads(t *testing.T) {
 	}
 	var read []string
 	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
-		r := newReader(config.New(ctx, Namespace))
-		_, err := loadConfig(ctx.Stack(), r)
+		r := newReader(ctx)
+		_, err := loadConfig(ctx.Stack(), ctx.RootDirectory(), r)
 		read = r.read
 		return err
 	}, pulumi.WithMocks(sc.Project, sc.Stack, testkit.NewRecorder(sc.Project, sc.Stack)), sc.RunOption())

@@ -14,12 +14,22 @@ import (
 // that names the key, what was expected and what was found. It records the keys it read so a test can
 // check them against the keys Pulumi.yaml declares.
 type reader struct {
-	cfg  *config.Config
-	errs []error
-	read []string
+	cfg *config.Config
+	// provider returns the config bag of a provider namespace.
+	provider func(namespace string) *config.Config
+	// isSecret reports whether a fully qualified key is encrypted in the stack configuration.
+	isSecret func(key string) bool
+	errs     []error
+	read     []string
 }
 
-func newReader(cfg *config.Config) *reader { return &reader{cfg: cfg} }
+func newReader(ctx *pulumi.Context) *reader {
+	return &reader{
+		cfg:      config.New(ctx, Namespace),
+		provider: func(ns string) *config.Config { return config.New(ctx, ns) },
+		isSecret: ctx.IsConfigSecret,
+	}
+}
 
 func (r *reader) fail(key, expected, found string) {
 	r.errs = append(r.errs, fmt.Errorf("%s:%s: expected %s, found %s", Namespace, key, expected, found))
@@ -91,17 +101,43 @@ func (r *reader) integer(key string) int {
 	return n
 }
 
-// secret reads a secret string; an absent key yields ok=false (the caller decides whether it is required).
-func (r *reader) secret(key string) (pulumi.StringOutput, bool) {
+// requiredSecret reads a secret that must be set, encrypted (Pulumi.yaml marks it `secret: true`).
+func (r *reader) requiredSecret(key string) pulumi.StringOutput {
+	v, ok := r.optionalSecret(key)
+	if !ok {
+		r.fail(key, "a secret (set it with `pulumi config set --secret "+key+" …`)", "nothing")
+	}
+	return v
+}
+
+// optionalSecret reads a secret whose empty default means "not used". A value that is set must be
+// encrypted in the stack file: a plaintext secret is refused rather than silently accepted.
+func (r *reader) optionalSecret(key string) (pulumi.StringOutput, bool) {
 	r.read = append(r.read, key)
-	if _, err := r.cfg.Try(key); err != nil {
-		return pulumi.StringOutput{}, false
+	raw, err := r.cfg.Try(key)
+	if err != nil || raw == "" {
+		return pulumi.String("").ToStringOutput(), false
+	}
+	if r.isSecret != nil && !r.isSecret(Namespace+":"+key) {
+		r.fail(key, "an encrypted value (pulumi config set --secret "+key+" …)", "a plaintext value")
 	}
 	v, err := r.cfg.TrySecret(key)
 	if err != nil {
-		return pulumi.StringOutput{}, false
+		return pulumi.String("").ToStringOutput(), false
 	}
 	return v, true
+}
+
+// providerSecret reads a provider's secret setting (hcloud:token), which the platform also needs at run
+// time (the control plane provisions nodes with it). Provider keys are not declared in Pulumi.yaml.
+func (r *reader) providerSecret(namespace, key string) pulumi.StringOutput {
+	v, err := r.provider(namespace).TrySecret(key)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s:%s: expected a secret (pulumi config set --secret %s:%s …), found nothing",
+			namespace, key, namespace, key))
+		return pulumi.String("").ToStringOutput()
+	}
+	return v
 }
 
 func (r *reader) err() error { return errors.Join(r.errs...) }

@@ -22,7 +22,7 @@ func Deploy(ctx *pulumi.Context) (*Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &graph{ctx: ctx, cfg: cfg, topo: NewTopology(cfg.Topology)}
+	g := &graph{ctx: ctx, cfg: cfg, topo: NewTopology(cfg.Topology, cfg.VaultHost)}
 	for _, layer := range []func() error{g.aws, g.hetzner} {
 		if err := layer(); err != nil {
 			return nil, err

@@ -50,9 +50,23 @@ func topologyNames() []string {
 	return out
 }
 
-// NewTopology returns the layout of a validated kind.
-func NewTopology(kind TopologyKind) Topology {
-	return Topology{Kind: kind, Hosts: topologies[kind]}
+// NewTopology returns the layout of a validated kind. vaultHost, when set, moves the Vault role to that
+// server (by default Vault lives with the control plane).
+func NewTopology(kind TopologyKind, vaultHost string) Topology {
+	var hosts []HostPlan
+	for _, h := range topologies[kind] {
+		var roles []platform.Role
+		for _, r := range h.Roles {
+			if r != platform.Vault || vaultHost == "" {
+				roles = append(roles, r)
+			}
+		}
+		if h.Name == vaultHost {
+			roles = append(roles, platform.Vault)
+		}
+		hosts = append(hosts, HostPlan{Name: h.Name, Roles: roles})
+	}
+	return Topology{Kind: kind, Hosts: hosts}
 }
 
 // HostOf returns the host that hosts role. Every topology hosts every role exactly once.

@@ -1,10 +1,14 @@
 package stacks
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -100,7 +104,82 @@ func (c *Config) Validate() error {
 	if c.GitHubOIDCProviderARN != "" && !oidcARNRe.MatchString(c.GitHubOIDCProviderARN) {
 		bad("githubOidcProviderArn", "the ARN of the account's GitHub OIDC provider, or empty to create one", strconv.Quote(c.GitHubOIDCProviderARN))
 	}
+	errs = append(errs, c.validateVault()...)
+	errs = append(errs, c.validateDeploys()...)
 	return errors.Join(errs...)
+}
+
+// validateVault checks the Vault bootstrap settings.
+func (c *Config) validateVault() []error {
+	var errs []error
+	bad := func(key, expected, found string) {
+		errs = append(errs, fmt.Errorf("%s:%s: expected %s, found %s", Namespace, key, expected, found))
+	}
+	if _, ok := topologies[c.Topology]; ok && c.VaultHost != "" {
+		var names []string
+		for _, h := range topologies[c.Topology] {
+			names = append(names, h.Name)
+		}
+		if !contains(names, c.VaultHost) {
+			bad("vaultHost", "empty or one of the topology's servers ("+strings.Join(names, ", ")+")", strconv.Quote(c.VaultHost))
+		}
+	}
+	if c.VaultKeyShares < 1 || c.VaultKeyShares > 255 {
+		bad("vaultKeyShares", "1 to 255 shares", strconv.Itoa(c.VaultKeyShares))
+	}
+	switch {
+	case c.VaultKeyThreshold < 1 || c.VaultKeyThreshold > c.VaultKeyShares:
+		bad("vaultKeyThreshold", fmt.Sprintf("1 to hoodcloud:vaultKeyShares (%d)", c.VaultKeyShares), strconv.Itoa(c.VaultKeyThreshold))
+	case c.VaultKeyShares > 1 && c.VaultKeyThreshold < 2:
+		bad("vaultKeyThreshold", "at least 2 when there are several shares (Vault refuses 1 of n)", strconv.Itoa(c.VaultKeyThreshold))
+	}
+	if len(c.VaultPGPKeys) != 0 && len(c.VaultPGPKeys) != c.VaultKeyShares {
+		bad("vaultPgpKeys", fmt.Sprintf("one key per share (%d)", c.VaultKeyShares), fmt.Sprintf("%d keys", len(c.VaultPGPKeys)))
+	}
+	for i, k := range c.VaultPGPKeys {
+		if b, err := base64.StdEncoding.DecodeString(k); err != nil || len(b) < 32 {
+			bad(fmt.Sprintf("vaultPgpKeys[%d]", i), "a base64-encoded binary PGP public key (gpg --export KEY | base64 -w0)", abbreviate(k))
+		}
+	}
+	return errs
+}
+
+// validateDeploys checks the application bundle and the deploy settings.
+func (c *Config) validateDeploys() []error {
+	var errs []error
+	bad := func(key, expected, found string) {
+		errs = append(errs, fmt.Errorf("%s:%s: expected %s, found %s", Namespace, key, expected, found))
+	}
+	if c.BundleDir == "" {
+		bad("bundleDir", "the application bundle directory", "nothing")
+	} else if st, err := os.Stat(c.BundlePath()); err != nil || !st.IsDir() {
+		bad("bundleDir", "an existing directory (relative to the project)", strconv.Quote(c.BundleDir))
+	}
+	if _, err := mail.ParseAddress(c.ACMEEmail); err != nil || !strings.Contains(c.ACMEEmail, "@") {
+		bad("acmeEmail", "an e-mail address for the Let's Encrypt account", strconv.Quote(c.ACMEEmail))
+	}
+	if c.RegistryServer != "" {
+		if why := checkDomain(c.RegistryServer); why != "" {
+			bad("registryServer", "a registry host name", strconv.Quote(c.RegistryServer))
+		}
+		if c.RegistryUsername == "" {
+			bad("registryUsername", "a user name for "+c.RegistryServer, "nothing")
+		}
+		if !c.HasRegistryLogin {
+			bad("registryPassword", "a secret password for "+c.RegistryServer, "nothing")
+		}
+	} else if c.HasRegistryLogin || c.RegistryUsername != "" {
+		bad("registryServer", "a registry host name because registryUsername/registryPassword are set", "nothing")
+	}
+	return errs
+}
+
+// BundlePath is the bundle directory resolved against the project root.
+func (c *Config) BundlePath() string {
+	if filepath.IsAbs(c.BundleDir) || c.RootDir == "" {
+		return c.BundleDir
+	}
+	return filepath.Join(c.RootDir, c.BundleDir)
 }
 
 // checkDomain returns why d is not a usable DNS domain, or "".

@@ -106,6 +106,14 @@ func withARN(prefix, nameKey string) ResourceFunc {
 	}
 }
 
+func fakeKMSKey(a pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	outs := a.Inputs.Copy()
+	id := fmt.Sprintf("0000beef-0000-4000-8000-%012d", stableNumber(a.Name, 999_999_999))
+	outs["keyId"] = resource.NewProperty(id)
+	outs["arn"] = resource.NewProperty("arn:aws:kms:eu-central-1:123456789012:key/" + id)
+	return id, outs, nil
+}
+
 func fakeOIDCProvider(a pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
 	outs := a.Inputs.Copy()
 	url := strings.TrimPrefix(a.Inputs["url"].StringValue(), "https://")

@@ -33,6 +33,8 @@ type Project struct {
 // StackConfig is the configuration a stack runs with, assembled as the Pulumi CLI does: the project's
 // declared defaults, overridden by Pulumi.<stack>.yaml, plus the secret fixtures of testdata/secrets.yaml.
 type StackConfig struct {
+	// Root is the absolute project directory, given to the program as its root directory.
+	Root    string
 	Project string
 	Stack   string
 	Values  map[string]string
@@ -57,7 +59,11 @@ func LoadStackConfig(root, stack string) (StackConfig, error) {
 	if err != nil {
 		return StackConfig{}, err
 	}
-	sc := StackConfig{Project: p.Name, Stack: stack, Values: map[string]string{}, Secrets: map[string]string{}}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return StackConfig{}, err
+	}
+	sc := StackConfig{Root: abs, Project: p.Name, Stack: stack, Values: map[string]string{}, Secrets: map[string]string{}}
 	for k, decl := range p.Config {
 		if decl.Default == nil {
 			continue
@@ -137,6 +143,13 @@ func (sc StackConfig) With(key string, v any) StackConfig {
 		out.Values[k] = x
 	}
 	k := qualify(sc.Project, key)
+	// A key set here is plaintext, as `pulumi config set` without --secret would make it.
+	out.Secrets = map[string]string{}
+	for sk, sv := range sc.Secrets {
+		if sk != k {
+			out.Secrets[sk] = sv
+		}
+	}
 	if v == nil {
 		delete(out.Values, k)
 		return out
@@ -155,6 +168,7 @@ func (sc StackConfig) RunOption() pulumi.RunOption {
 			info.Config[k] = v
 		}
 		info.ConfigSecretKeys = sortedKeys(sc.Secrets)
+		info.RootDirectory = sc.Root
 	}
 }
 

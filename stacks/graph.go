@@ -8,6 +8,8 @@ import (
 	"github.com/hoodcloud/infra/components/hcloudaddress"
 	"github.com/hoodcloud/infra/components/hcloudbase"
 	"github.com/hoodcloud/infra/components/hcloudhost"
+	"github.com/hoodcloud/infra/components/hostfiles"
+	"github.com/hoodcloud/infra/components/pki"
 )
 
 // graph holds the components of one stack while the layers are wired, each layer reading what the
@@ -22,6 +24,9 @@ type graph struct {
 	base    *hcloudbase.Base
 	addrs   map[string]*hcloudaddress.Address
 	hosts   map[string]*hcloudhost.Host
+
+	certs    *pki.PKI
+	pkiFiles map[string]*hostfiles.Files
 }
 
 // prefix is the Hetzner/AWS-side name prefix of the stack's resources.

@@ -98,7 +98,9 @@ func TestProtectionFollowsStackAndState(t *testing.T) {
 	for _, stack := range []string{"prod", "staging"} {
 		r := runStack(t, stack)
 		for _, g := range r.rec.Registrations() {
-			isStateful := contains(stateful, g.Type) || strings.HasSuffix(g.Name, "-host-key")
+			// Host keys pin SSH; CA keys and certificates anchor every certificate issued under them.
+			isStateful := contains(stateful, g.Type) || strings.HasSuffix(g.Name, "-host-key") ||
+				strings.HasSuffix(g.Name, "-ca-key") || strings.HasSuffix(g.Name, "-ca-cert")
 			want := stack == "prod" && isStateful
 			if g.Protect != want {
 				t.Errorf("%s: %s protect=%v, want %v", stack, g.URN, g.Protect, want)

@@ -1,0 +1,165 @@
+package vault
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hoodcloud/infra/internal/component"
+	"github.com/hoodcloud/infra/internal/remotestep"
+)
+
+// hostSteps are the remote steps on the Vault host and what they hand on.
+type hostSteps struct {
+	install, init, unseal, credential, revoke *remote.Command
+	// initOutput is init's stdout, secret.
+	initOutput pulumi.StringOutput
+	// login is the provider's AppRole login parameters (role_id, secret_id), secret.
+	login            pulumi.StringMapOutput
+	rootTokenRevoked pulumi.BoolOutput
+}
+
+// newHostSteps creates install → init → unseal → credential → revoke-root. Each step waits for the one
+// before by the outputs it reads or, where nothing flows, by DependsOn; revoke waits only for credential,
+// the one step that uses the root token before it.
+func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layout) (*hostSteps, error) {
+	s := &hostSteps{}
+	scripts, err := renderScripts(l, args.TLSServerName, initParams{
+		Shares: args.shares(), Threshold: args.threshold(), PGPKeys: args.PGPKeys, AutoUnseal: args.AutoUnseal != nil,
+	})
+	if err != nil {
+		return nil, err
+	}
+	bundle, err := installBundle(l, args)
+	if err != nil {
+		return nil, err
+	}
+	stdin, hash := bundle.Index(pulumi.Int(0)), bundle.Index(pulumi.Int(1))
+
+	s.install, err = remotestep.Run(ctx, name+"-install", args.Connection, remotestep.Step{
+		Script: scripts.Install, Stdin: stdin, Sensitive: true, Hashes: []pulumi.StringInput{hash},
+	}, component.Child(v, pulumi.DependsOn(args.DependsOn))...)
+	if err != nil {
+		return nil, err
+	}
+
+	// Init runs once in the life of a Vault: a re-run on an initialised Vault would replace the keys in
+	// state with {"already_initialized":true}. Later edits to its script, triggers or connection are
+	// ignored; `pulumi up --replace` forces it for a new, empty Vault.
+	s.init, err = remotestep.Run(ctx, name+"-init", args.Connection, remotestep.Step{
+		Script: scripts.Init, Sensitive: true,
+	}, component.Child(v,
+		pulumi.DependsOn([]pulumi.Resource{s.install}),
+		pulumi.Protect(args.Protect),
+		pulumi.IgnoreChanges([]string{"create", "triggers", "connection"}),
+	)...)
+	if err != nil {
+		return nil, err
+	}
+	s.initOutput = component.Secret(s.init.Stdout)
+
+	unsealed := pulumi.Resource(s.init)
+	if args.AutoUnseal == nil {
+		configured := pulumi.StringArray{}.ToStringArrayOutput()
+		if args.UnsealKeys != nil {
+			configured = args.UnsealKeys.ToStringArrayOutput()
+		}
+		pgp := len(args.PGPKeys) > 0
+		keys := pulumi.All(s.initOutput, configured).ApplyT(func(x []any) (string, error) {
+			return unsealInput(x[0].(string), x[1].([]string), pgp)
+		}).(pulumi.StringOutput)
+		// The install hash re-runs unseal after every re-install: a restarted Vault comes back sealed.
+		s.unseal, err = remotestep.Run(ctx, name+"-unseal", args.Connection, remotestep.Step{
+			Script: scripts.Unseal, Stdin: keys, Sensitive: true, Hashes: []pulumi.StringInput{hash},
+		}, component.Child(v, pulumi.DependsOn([]pulumi.Resource{s.init}))...)
+		if err != nil {
+			return nil, err
+		}
+		unsealed = s.unseal
+	}
+
+	configuredToken := pulumi.String("").ToStringOutput()
+	if args.RootToken != nil {
+		configuredToken = args.RootToken.ToStringOutput()
+	}
+	rootToken := pulumi.All(s.initOutput, configuredToken).ApplyT(func(x []any) (string, error) {
+		return rootTokenInput(x[0].(string), x[1].(string))
+	}).(pulumi.StringOutput)
+
+	s.credential, err = remotestep.Run(ctx, name+"-credential", args.Connection, remotestep.Step{
+		Script: scripts.Credential, Stdin: rootToken, Sensitive: true,
+	}, component.Child(v, pulumi.DependsOn([]pulumi.Resource{unsealed}))...)
+	if err != nil {
+		return nil, err
+	}
+	s.login = pulumi.ToSecret(s.credential.Stdout.ApplyT(parseCredential)).(pulumi.StringMapOutput)
+
+	s.revoke, err = remotestep.Run(ctx, name+"-revoke-root", args.Connection, remotestep.Step{
+		Script: scripts.Revoke, Stdin: rootToken, Sensitive: true,
+	}, component.Child(v, pulumi.DependsOn([]pulumi.Resource{s.credential}))...)
+	if err != nil {
+		return nil, err
+	}
+	// The revoke step prints only {"revoked":…}: the flag derived from it is no secret.
+	s.rootTokenRevoked = pulumi.Unsecret(s.revoke.Stdout.ApplyT(parseRevoked)).(pulumi.BoolOutput)
+	return s, nil
+}
+
+// installBundle resolves the install step's files into its stdin and their content hash, both secret
+// (the TLS key and the seal's credentials are among them). The TLS material is checked here, where an
+// output from the PKI first has a value.
+func installBundle(l layout, a *Args) (pulumi.StringArrayOutput, error) {
+	compose := a.ComposeFile
+	if compose == "" {
+		var err error
+		if compose, err = renderComposeFile(l, a.image()); err != nil {
+			return pulumi.StringArrayOutput{}, err
+		}
+	}
+	storage, auto := a.storage(), a.AutoUnseal
+	var kms, keyID, secretKey pulumi.StringInput = pulumi.String(""), pulumi.String(""), pulumi.String("")
+	if auto != nil {
+		kms, keyID, secretKey = auto.KMSKeyID, auto.AccessKeyID, auto.SecretAccessKey
+	}
+	out := pulumi.All(a.CACertPEM, a.CertPEM, a.KeyPEM, kms, keyID, secretKey).ApplyT(func(x []any) ([]string, error) {
+		ca, cert, key := x[0].(string), x[1].(string), x[2].(string)
+		if err := checkCertPEM("CA certificate", ca); err != nil {
+			return nil, err
+		}
+		if err := checkCertPEM("server certificate", cert); err != nil {
+			return nil, err
+		}
+		if err := checkKeyPEM(key); err != nil {
+			return nil, err
+		}
+		var resolved *resolvedAutoUnseal
+		hcl := HCLParams{Storage: storage}
+		if auto != nil {
+			resolved = &resolvedAutoUnseal{KMSKeyID: x[3].(string), Region: auto.Region,
+				AccessKeyID: x[4].(string), SecretAccessKey: x[5].(string)}
+			if resolved.KMSKeyID == "" {
+				return nil, fmt.Errorf("hoodcloud:vaultAutoUnseal: expected a KMS key ID, found an empty one")
+			}
+			hcl.KMSKeyID, hcl.Region = resolved.KMSKeyID, resolved.Region
+		}
+		vaultHCL, err := RenderVaultHCL(hcl)
+		if err != nil {
+			return nil, err
+		}
+		env, err := envFile(resolved)
+		if err != nil {
+			return nil, err
+		}
+		files := map[string]string{
+			"ca.pem": ca, "cert.pem": cert, "key.pem": key,
+			"vault.hcl": vaultHCL, "vault.env": env, "docker-compose.vault.yml": compose,
+		}
+		stdin, err := encodeBundle(l, files)
+		if err != nil {
+			return nil, err
+		}
+		return []string{stdin, bundleHash(files)}, nil
+	}).(pulumi.StringArrayOutput)
+	return pulumi.ToSecret(out).(pulumi.StringArrayOutput), nil
+}

@@ -45,6 +45,11 @@ type Config struct {
 	// VaultUnsealKeys is set only for a Vault initialised outside this stack (JSON list, secret).
 	VaultUnsealKeys pulumi.StringOutput
 	HasUnsealKeys   bool
+	// VaultRootToken is set only for a Vault initialised outside this stack (secret).
+	VaultRootToken pulumi.StringOutput
+	HasRootToken   bool
+	// AWSRegion is the AWS provider's region (aws:region); Vault's KMS seal and the services use it.
+	AWSRegion string
 
 	// Application secrets, populated into Vault.
 	CloudflareAPIToken  pulumi.StringOutput
@@ -94,6 +99,8 @@ func loadConfig(stack, root string, r *reader) (*Config, error) {
 	c.VaultPGPKeys = r.strs("vaultPgpKeys")
 	c.VaultAutoUnseal = r.boolean("vaultAutoUnseal")
 	c.VaultUnsealKeys, c.HasUnsealKeys = r.optionalSecret("vaultUnsealKeys")
+	c.VaultRootToken, c.HasRootToken = r.optionalSecret("vaultRootToken")
+	c.AWSRegion = r.providerString("aws", "region")
 	c.CloudflareAPIToken = r.requiredSecret("cloudflareApiToken")
 	c.StripeSecretKey = r.requiredSecret("stripeSecretKey")
 	c.StripeWebhookSecret = r.requiredSecret("stripeWebhookSecret")

@@ -140,4 +140,14 @@ func (r *reader) providerSecret(namespace, key string) pulumi.StringOutput {
 	return v
 }
 
+// providerString reads a provider's plain setting (aws:region).
+func (r *reader) providerString(namespace, key string) string {
+	v, err := r.provider(namespace).Try(key)
+	if err != nil || v == "" {
+		r.errs = append(r.errs, fmt.Errorf("%s:%s: expected a value (pulumi config set %s:%s …), found nothing",
+			namespace, key, namespace, key))
+	}
+	return v
+}
+
 func (r *reader) err() error { return errors.Join(r.errs...) }

@@ -10,6 +10,7 @@ import (
 	"github.com/hoodcloud/infra/components/hcloudhost"
 	"github.com/hoodcloud/infra/components/hostfiles"
 	"github.com/hoodcloud/infra/components/pki"
+	"github.com/hoodcloud/infra/components/vault"
 )
 
 // graph holds the components of one stack while the layers are wired, each layer reading what the
@@ -27,6 +28,10 @@ type graph struct {
 
 	certs    *pki.PKI
 	pkiFiles map[string]*hostfiles.Files
+
+	// extraVaultSecrets are secrets other layers (NATS) put in Vault; they are created before Vault.
+	extraVaultSecrets []vault.Secret
+	secrets           *vault.Vault
 }
 
 // prefix is the Hetzner/AWS-side name prefix of the stack's resources.

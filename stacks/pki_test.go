@@ -38,7 +38,7 @@ func TestEachServerGetsItsRolesCertificates(t *testing.T) {
 		"control-plane": {
 			"/opt/hoodcloud/secrets/agent-gateway/ca.crt": "0644", "/opt/hoodcloud/secrets/agent-gateway/server.crt": "0644",
 			"/opt/hoodcloud/secrets/agent-gateway/server.key": "0644",
-			"/opt/hoodcloud/secrets/payment-client/ca.crt": "0644", "/opt/hoodcloud/secrets/payment-client/client.crt": "0644",
+			"/opt/hoodcloud/secrets/payment-client/ca.crt":    "0644", "/opt/hoodcloud/secrets/payment-client/client.crt": "0644",
 			"/opt/hoodcloud/secrets/payment-client/client.key": "0644",
 		},
 		"payment": {

@@ -47,6 +47,9 @@ func Run(ctx *pulumi.Context, name string, conn remote.ConnectionInput, s Step, 
 	}
 	if s.Sensitive || s.Stdin != nil {
 		args.Logging = remote.LoggingNone
+		// pulumi-command would otherwise hand the previous run's (secret) stdout to the next run's
+		// environment.
+		args.AddPreviousOutputInEnv = pulumi.Bool(false)
 		opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"stdout", "stderr", "stdin"}))
 	}
 	return remote.NewCommand(ctx, name, args, opts...)

@@ -1,0 +1,144 @@
+package stacks_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Vault runs on the control plane's server in prod unless vaultHost moves it; the firewall's 8200 rule
+// and every Vault step follow it.
+func TestVaultPlacementFollowsConfig(t *testing.T) {
+	cases := map[string]struct {
+		set       map[string]any
+		vaultHost string
+	}{
+		"default": {nil, "control-plane"},
+		"moved":   {map[string]any{"vaultHost": "payment"}, "payment"},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			sc := stackConfig(t, "prod")
+			for k, v := range c.set {
+				sc = sc.With(k, v)
+			}
+			r, err := runConfig(t, sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			install, ok := r.rec.Named("command:remote:Command", "vault-install")
+			if !ok {
+				t.Fatal("no vault install step")
+			}
+			server, _ := r.rec.Named("hcloud:index/server:Server", c.vaultHost+"-server")
+			if !r.rec.DependsOn(install, server.URN) {
+				t.Errorf("vault is not installed on %s", c.vaultHost)
+			}
+			for _, host := range []string{"control-plane", "payment"} {
+				_, open := fwRules(t, r, host+"-fw")[8200]
+				if open != (host == c.vaultHost) {
+					t.Errorf("%s firewall opens 8200: %v, vault is on %s", host, open, c.vaultHost)
+				}
+			}
+		})
+	}
+}
+
+// Each consumer's policy grants read on its own subtree and nothing else.
+func TestVaultConsumerPoliciesAreLeastPrivilege(t *testing.T) {
+	r := runStack(t, "prod")
+	want := map[string]string{
+		"control-plane": `path "secret/data/control-plane/*"`,
+		"payment":       `path "secret/data/payment/*"`,
+		"certbot":       `path "secret/data/infra/certbot/*"`,
+	}
+	policies := r.rec.OfType("vault:index/policy:Policy")
+	if len(policies) != len(want) {
+		t.Fatalf("%d policies, want %d", len(policies), len(want))
+	}
+	for _, p := range policies {
+		name := strings.TrimPrefix(str(p.Inputs, "name"), "hoodcloud-")
+		doc := str(p.Inputs, "policy")
+		if !strings.Contains(doc, want[name]) || strings.Count(doc, "path \"") != 1 {
+			t.Errorf("policy %s:\n%s", name, doc)
+		}
+		if strings.Contains(doc, "update") || strings.Contains(doc, "create") || strings.Contains(doc, "delete") {
+			t.Errorf("policy %s grants writes:\n%s", name, doc)
+		}
+	}
+}
+
+// The guide's secrets land at their paths, their values secret.
+func TestVaultSecretsArePopulated(t *testing.T) {
+	r := runStack(t, "prod")
+	got := map[string][]string{}
+	for _, s := range r.rec.OfType("vault:kv/secretV2:SecretV2") {
+		if !s.Inputs["dataJson"].ContainsSecrets() {
+			t.Errorf("%s: data is not secret", s.Name)
+		}
+		var data map[string]string
+		if err := json.Unmarshal([]byte(str(s.Inputs, "dataJson")), &data); err != nil {
+			t.Fatalf("%s: %v", s.Name, err)
+		}
+		for k := range data {
+			got[str(s.Inputs, "name")] = append(got[str(s.Inputs, "name")], k)
+		}
+	}
+	for _, v := range got {
+		sortStrings(v)
+	}
+	want := map[string][]string{
+		"infra/certbot/cloudflare": {"api_token"},
+		"payment/stripe":           {"secret_key", "webhook_secret"},
+		"control-plane/hetzner":    {"token"},
+		"control-plane/aws":        {"access_key_id", "secret_access_key"},
+		"control-plane/clerk":      {"secret_key"},
+		"control-plane/nats":       {"nats_ctrl_signing_seed"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("vault secrets (-want +got):\n%s", d)
+	}
+	var cf map[string]string
+	s, _ := r.rec.Named("vault:kv/secretV2:SecretV2", "vault-secret-infra-certbot-cloudflare")
+	_ = json.Unmarshal([]byte(str(s.Inputs, "dataJson")), &cf)
+	if cf["api_token"] != "fixture-cloudflare-token-51be02" {
+		t.Errorf("cloudflare token in Vault = %q", cf["api_token"])
+	}
+}
+
+// The provider that manages Vault after bootstrap logs in with the program's AppRole, never the root token.
+func TestVaultProviderNeverUsesTheRootToken(t *testing.T) {
+	r := runStack(t, "prod")
+	ps := r.rec.OfType("pulumi:providers:vault")
+	if len(ps) != 1 {
+		t.Fatalf("%d vault providers", len(ps))
+	}
+	p := ps[0]
+	if _, ok := p.Inputs["token"]; ok {
+		t.Error("the vault provider is configured with a token")
+	}
+	if got := str(p.Inputs, "authLogin", "path"); got != "auth/approle/login" {
+		t.Errorf("provider login path %q", got)
+	}
+	if got := str(p.Inputs, "address"); !strings.HasPrefix(got, "https://203.0.113.") || !strings.HasSuffix(got, ":8200") {
+		t.Errorf("provider address %q", got)
+	}
+	revoke, ok := r.rec.Named("command:remote:Command", "vault-revoke-root")
+	if !ok {
+		t.Fatal("no revoke-root step")
+	}
+	credential, _ := r.rec.Named("command:remote:Command", "vault-credential")
+	if !r.rec.DependsOn(revoke, credential.URN) {
+		t.Error("root is revoked before the program's own credential exists")
+	}
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}

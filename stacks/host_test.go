@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hoodcloud/infra/components/hcloudhost"
+	"github.com/hoodcloud/infra/internal/testkit"
 )
 
 // Every remote step pins the server's host key, authenticates with the graph's deploy key (secret) and
@@ -15,15 +16,21 @@ func TestRemoteStepsPinTheHostKey(t *testing.T) {
 	if len(cmds) == 0 {
 		t.Fatal("no remote steps")
 	}
-	for _, c := range cmds {
-		host := strings.TrimSuffix(c.Name, "-baseline")
-		key, ok := r.rec.Named("tls:index/privateKey:PrivateKey", host+"-host-key")
-		if !ok {
-			t.Fatalf("%s: no host key %s", c.Name, host)
+	hostKeys := map[string]string{} // public key → server
+	for _, k := range r.rec.OfType("tls:index/privateKey:PrivateKey") {
+		if strings.HasSuffix(k.Name, "-host-key") {
+			hostKeys[str(k.Outputs, "publicKeyOpenssh")] = strings.TrimSuffix(k.Name, "-host-key")
 		}
+	}
+	for _, c := range cmds {
 		conn := plain(c.Inputs["connection"]).ObjectValue()
-		if got, want := str(conn, "hostKey"), str(key.Outputs, "publicKeyOpenssh"); got == "" || got != want {
-			t.Errorf("%s: connection hostKey %q, want the server's key %q", c.Name, got, want)
+		host, ok := hostKeys[str(conn, "hostKey")]
+		if !ok {
+			t.Errorf("%s: connection hostKey %q is not a server's host key", c.Name, str(conn, "hostKey"))
+			continue
+		}
+		if got := str(conn, "host"); got != testkit.FakeIPv4(host+"-address-ipv4") {
+			t.Errorf("%s: dials %q, but pins the host key of %s", c.Name, got, host)
 		}
 		// The SDK marks the whole connection secret when a field of it is; either way the key is covered.
 		if !c.Inputs["connection"].ContainsSecrets() || !strings.Contains(str(conn, "privateKey"), "OPENSSH PRIVATE KEY") {
@@ -39,8 +46,15 @@ func TestRemoteStepsPinTheHostKey(t *testing.T) {
 		if !r.rec.DependsOn(c, server.URN) {
 			t.Errorf("%s does not wait for its server", c.Name)
 		}
-		if len(strs(c.Inputs["triggers"])) == 0 {
+		if len(plain(c.Inputs["triggers"]).ArrayValue()) == 0 {
 			t.Errorf("%s has no content-hash trigger", c.Name)
+		}
+		// Every step after the baseline waits for it (Docker, directories).
+		if !strings.HasSuffix(c.Name, "-baseline") {
+			baseline, _ := r.rec.Named("command:remote:Command", host+"-baseline")
+			if !r.rec.DependsOn(c, baseline.URN) {
+				t.Errorf("%s does not wait for %s's baseline", c.Name, host)
+			}
 		}
 	}
 }

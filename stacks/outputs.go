@@ -34,6 +34,10 @@ var OutputContract = []OutputSpec{
 	{Key: "awsAccessKeyId", Description: "the control plane's access key id"},
 	{Key: "awsSecretAccessKey", Secret: true, Description: "the control plane's secret access key"},
 	{Key: "chainConfigReleaseRoleArn", Description: "role the GitHub release workflow assumes; empty when GitHub OIDC is off"},
+	{Key: "vaultAddress", Description: "Vault's API address"},
+	{Key: "vaultCaCert", Description: "PEM of the CA that signs Vault's certificate"},
+	{Key: "vaultInitJson", Secret: true, Description: "vault operator init output: unseal or recovery keys, first root token"},
+	{Key: "vaultRootTokenRevoked", Description: "true once bootstrap revoked the root token"},
 }
 
 // DNSNames are the names that must point at the control plane (guide Prerequisites and 2.5b); `pay.`
@@ -114,5 +118,9 @@ func (g *graph) outputs() *Outputs {
 	o.set("awsAccessKeyId", g.iam.AccessKeyID)
 	o.set("awsSecretAccessKey", g.iam.SecretAccessKey)
 	o.set("chainConfigReleaseRoleArn", g.iam.ReleaseRoleARN)
+	o.set("vaultAddress", g.secrets.Address)
+	o.set("vaultCaCert", g.secrets.CACertPEM)
+	o.set("vaultInitJson", g.secrets.InitOutput)
+	o.set("vaultRootTokenRevoked", g.secrets.RootTokenRevoked)
 	return o
 }

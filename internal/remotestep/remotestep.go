@@ -17,6 +17,8 @@ type Step struct {
 	// Script is the rendered script; it must start with a shebang and `set -euo pipefail`. It is executed
 	// by the remote user's login shell (bash on the hosts cloud-init prepares).
 	Script string
+	// ScriptOutput replaces Script for a script known only as an output (it embeds an address).
+	ScriptOutput pulumi.StringOutput
 	// Stdin carries secrets (keys, tokens) to the script; nil for none.
 	Stdin pulumi.StringInput
 	// Sensitive makes the step log nothing and keeps stdout/stderr secret. Set it whenever Stdin is set or
@@ -30,13 +32,17 @@ type Step struct {
 
 // Run registers the step as a remote.Command named name.
 func Run(ctx *pulumi.Context, name string, conn remote.ConnectionInput, s Step, opts ...pulumi.ResourceOption) (*remote.Command, error) {
-	triggers := pulumi.Array{pulumi.String(contenthash.Of(s.Script, s.Delete))}
+	create := pulumi.String(s.Script).ToStringOutput()
+	if s.Script == "" {
+		create = s.ScriptOutput
+	}
+	triggers := pulumi.Array{create.ApplyT(func(script string) string { return contenthash.Of(script, s.Delete) })}
 	for _, h := range s.Hashes {
 		triggers = append(triggers, h)
 	}
 	args := &remote.CommandArgs{
 		Connection: conn,
-		Create:     pulumi.String(s.Script),
+		Create:     create,
 		Triggers:   triggers,
 	}
 	if s.Delete != "" {

@@ -9,6 +9,7 @@ import (
 	"github.com/hoodcloud/infra/components/hcloudbase"
 	"github.com/hoodcloud/infra/components/hcloudhost"
 	"github.com/hoodcloud/infra/components/hostfiles"
+	"github.com/hoodcloud/infra/components/nats"
 	"github.com/hoodcloud/infra/components/pki"
 	"github.com/hoodcloud/infra/components/vault"
 )
@@ -30,6 +31,7 @@ type graph struct {
 	pkiFiles map[string]*hostfiles.Files
 
 	// extraVaultSecrets are secrets other layers (NATS) put in Vault; they are created before Vault.
+	messaging         *nats.NATS
 	extraVaultSecrets []vault.Secret
 	secrets           *vault.Vault
 }

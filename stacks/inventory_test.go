@@ -101,6 +101,7 @@ func TestProtectionFollowsStackAndState(t *testing.T) {
 			// Host keys pin SSH; CA keys and certificates anchor every certificate issued under them.
 			isStateful := contains(stateful, g.Type) || strings.HasSuffix(g.Name, "-host-key") ||
 				strings.HasSuffix(g.Name, "-ca-key") || strings.HasSuffix(g.Name, "-ca-cert") ||
+				strings.HasSuffix(g.Name, "-nkey") || // NATS operator/account identities: agents and users are issued under them
 				g.Name == "vault-init" // its stdout is the only copy of the unseal keys
 			want := stack == "prod" && isStateful
 			if g.Protect != want {

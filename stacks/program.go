@@ -23,7 +23,7 @@ func Deploy(ctx *pulumi.Context) (*Outputs, error) {
 		return nil, err
 	}
 	g := &graph{ctx: ctx, cfg: cfg, topo: NewTopology(cfg.Topology, cfg.VaultHost)}
-	for _, layer := range []func() error{g.aws, g.hetzner, g.pki, g.vault} {
+	for _, layer := range []func() error{g.aws, g.hetzner, g.pki, g.nats, g.vault} {
 		if err := layer(); err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/hoodcloud/infra/internal/dnsname"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -20,7 +21,6 @@ import (
 var hetznerLocations = []string{"ash", "fsn1", "hel1", "hil", "nbg1", "sin"}
 
 var (
-	dnsLabel     = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	serverTypeRe = regexp.MustCompile(`^[a-z]+[0-9]+[a-z0-9-]*$`)
 	imageRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9.\-]*$`)
 	bucketRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
@@ -40,7 +40,7 @@ func (c *Config) Validate() error {
 	if _, ok := topologies[c.Topology]; !ok {
 		bad("topology", "one of "+strings.Join(topologyNames(), ", "), strconv.Quote(string(c.Topology)))
 	}
-	if err := checkDomain(c.Domain); err != "" {
+	if err := dnsname.Problem(c.Domain); err != "" {
 		bad("domain", "a DNS domain such as hoodcloud.io", strconv.Quote(c.Domain)+" ("+err+")")
 	}
 	if len(c.AdminCIDRs) == 0 {
@@ -159,7 +159,7 @@ func (c *Config) validateDeploys() []error {
 		bad("acmeEmail", "an e-mail address for the Let's Encrypt account", strconv.Quote(c.ACMEEmail))
 	}
 	if c.RegistryServer != "" {
-		if why := checkDomain(c.RegistryServer); why != "" {
+		if why := dnsname.Problem(c.RegistryServer); why != "" {
 			bad("registryServer", "a registry host name", strconv.Quote(c.RegistryServer))
 		}
 		if c.RegistryUsername == "" {
@@ -180,26 +180,6 @@ func (c *Config) BundlePath() string {
 		return c.BundleDir
 	}
 	return filepath.Join(c.RootDir, c.BundleDir)
-}
-
-// checkDomain returns why d is not a usable DNS domain, or "".
-func checkDomain(d string) string {
-	if d == "" {
-		return "empty"
-	}
-	if len(d) > 253 {
-		return "longer than 253 characters"
-	}
-	labels := strings.Split(d, ".")
-	if len(labels) < 2 {
-		return "needs at least two labels"
-	}
-	for _, l := range labels {
-		if !dnsLabel.MatchString(l) {
-			return fmt.Sprintf("label %q is not lowercase letters, digits and inner hyphens of at most 63 characters", l)
-		}
-	}
-	return ""
 }
 
 // checkBucket returns why name is a bucket name S3 would reject (or that breaks TLS), or "".

@@ -3,6 +3,7 @@ package nats
 import (
 	"errors"
 	"fmt"
+	"github.com/hoodcloud/infra/internal/dnsname"
 	"net/url"
 	"path"
 	"regexp"
@@ -54,7 +55,6 @@ type Args struct {
 }
 
 var (
-	domainRe       = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	emailRe        = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$`)
 	serviceRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
 	hostPathRe     = regexp.MustCompile(`^/[A-Za-z0-9._/-]+$`)
@@ -67,7 +67,7 @@ func (a *Args) Validate() error {
 	var errs []error
 	bad := func(format string, v ...any) { errs = append(errs, fmt.Errorf(format, v...)) }
 
-	if len(a.Domain) > 240 || !domainRe.MatchString(a.Domain) {
+	if dnsname.Problem(a.Domain) != "" || len(a.Domain) > 240 {
 		bad("hoodcloud:domain: expected a lower-case DNS domain such as hoodcloud.io (nats.<domain> gets the certificate), found %q", a.Domain)
 	}
 	if !a.DisableTLS {

@@ -3,13 +3,12 @@ package pki
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hoodcloud/infra/internal/component"
+	"github.com/hoodcloud/infra/internal/dnsname"
 )
 
 // TypeToken is the Pulumi type of the component.
@@ -60,8 +59,6 @@ func (a *Args) hours() hours {
 	}
 }
 
-var dnsLabel = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-
 // Validate reports every problem at once, each naming the config key, what was expected and what was
 // found.
 func (a *Args) Validate() error {
@@ -72,7 +69,7 @@ func (a *Args) Validate() error {
 	bad := func(key, expected, found string) {
 		errs = append(errs, fmt.Errorf("hoodcloud:%s: expected %s, found %s", key, expected, found))
 	}
-	if why := checkDomain(a.Domain); why != "" {
+	if why := dnsname.Problem(a.Domain); why != "" {
 		bad("domain", "a DNS domain such as hoodcloud.io", strconv.Quote(a.Domain)+" ("+why+")")
 	}
 	for _, ips := range []struct {
@@ -99,26 +96,6 @@ func (a *Args) Validate() error {
 		bad("pkiCaValidityHours", fmt.Sprintf("more hours than the leaf validity (%d), so no leaf outlives its CA", h.leaf), strconv.Itoa(h.ca))
 	}
 	return errors.Join(errs...)
-}
-
-// checkDomain returns why d is not a usable DNS domain, or "".
-func checkDomain(d string) string {
-	if d == "" {
-		return "empty"
-	}
-	if len(d) > 253 {
-		return "longer than 253 characters"
-	}
-	labels := strings.Split(d, ".")
-	if len(labels) < 2 {
-		return "needs at least two labels"
-	}
-	for _, l := range labels {
-		if !dnsLabel.MatchString(l) {
-			return fmt.Sprintf("label %q is not lowercase letters, digits and inner hyphens of at most 63 characters", l)
-		}
-	}
-	return ""
 }
 
 // Certificate is one leaf as the host that presents it needs it.

@@ -1,0 +1,165 @@
+package compose
+
+import (
+	"path/filepath"
+
+	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hoodcloud/infra/internal/component"
+	"github.com/hoodcloud/infra/internal/contenthash"
+	"github.com/hoodcloud/infra/internal/remotestep"
+)
+
+// TypeToken is the Pulumi type of the component.
+const TypeToken = "hoodcloud:compose:Stack"
+
+// Stack is one deployed compose project.
+type Stack struct {
+	pulumi.ResourceState
+
+	// BundleHash is the content hash of the bundle's files (names, modes, contents).
+	BundleHash pulumi.StringOutput
+	// EnvHash is the content hash of the rendered .env.
+	EnvHash pulumi.StringOutput
+	// Env is the rendered .env (no secrets).
+	Env pulumi.StringOutput
+	// DeployLog is the deploy script's output.
+	DeployLog pulumi.StringOutput
+	// Deploy is the deploy step: whatever needs the running stack depends on it.
+	Deploy *remote.Command
+	// Upload, Login (nil without RegistryAuth) and Anchor are the other steps.
+	Upload, Login, Anchor *remote.Command
+}
+
+// New checks the bundle and deploys it: anchor → upload → (login) → deploy.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Stack, error) {
+	if err := args.Validate(); err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
+	bundle, err := ReadBundle(args.BundleDir)
+	if err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
+	project, err := inspectBundle(args.BundleDir, args.Project, args.Layout, args.previewEnv())
+	if err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
+	bundleAbs, err := filepath.Abs(args.BundleDir)
+	if err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
+	mounts := planMounts(project, bundleAbs, bundle)
+	dir := DirParams{Project: args.Project, Dir: args.remoteDir()}
+	attempts, interval := args.waits()
+	projectScript, err := RenderProject(dir)
+	if err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
+	uploadScript, err := RenderUpload(dir)
+	if err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
+	deployScript, err := RenderDeploy(DeployParams{DirParams: dir, Layout: args.Layout, WaitAttempts: attempts, WaitInterval: interval})
+	if err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
+
+	s := &Stack{}
+	if err := component.Register(ctx, TypeToken, name, s, opts...); err != nil {
+		return nil, err
+	}
+	bundleHash := bundle.Hash()
+	s.BundleHash = pulumi.String(bundleHash).ToStringOutput()
+	envText, stdin := uploadInputs(bundle, mounts, args)
+	s.Env = envText
+	s.EnvHash = envText.ApplyT(func(e string) string { return contenthash.Of(e) }).(pulumi.StringOutput)
+
+	s.Anchor, err = remotestep.Run(ctx, name+"-project", args.Connection, remotestep.Step{Script: projectScript},
+		component.Child(s, pulumi.DependsOn(args.DependsOn), pulumi.Protect(args.Protect),
+			// Created once per host: an edited script must not replace (and so unprotect) it.
+			pulumi.IgnoreChanges([]string{"create", "triggers"}))...)
+	if err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
+	s.Upload, err = remotestep.Run(ctx, name+"-upload", args.Connection, remotestep.Step{
+		Script: uploadScript, Stdin: stdin,
+		Hashes: []pulumi.StringInput{s.BundleHash, s.EnvHash},
+	}, component.Child(s, pulumi.DependsOn(append([]pulumi.Resource{s.Anchor}, args.DependsOn...)))...)
+	if err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
+	deployAfter := []pulumi.Resource{s.Upload}
+	if r := args.RegistryAuth; r != nil {
+		if s.Login, err = newLogin(ctx, s, name, args.Connection, r, args.DependsOn); err != nil {
+			return nil, component.Wrap(TypeToken, name, err)
+		}
+		deployAfter = append(deployAfter, s.Login)
+	}
+	s.Deploy, err = remotestep.Run(ctx, name+"-deploy", args.Connection, remotestep.Step{
+		Script: deployScript,
+		Hashes: append([]pulumi.StringInput{s.BundleHash, s.EnvHash}, args.ExtraHashes...),
+	}, component.Child(s, pulumi.DependsOn(deployAfter))...)
+	if err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
+	s.DeployLog = s.Deploy.Stdout
+	return s, component.Finish(ctx, TypeToken, name, s, pulumi.Map{
+		"bundleHash": s.BundleHash, "envHash": s.EnvHash, "env": s.Env, "deployLog": s.DeployLog,
+	})
+}
+
+// uploadInputs renders the .env (plain variables now, resource-derived ones when known) and the upload
+// stream: the bundle, the .env and the mount labels' override with the extra hashes' digest. The two
+// are separate so that a secret extra hash keeps the stream secret without making the .env secret.
+func uploadInputs(bundle *Bundle, mounts MountPlan, args *Args) (env, stdin pulumi.StringOutput) {
+	keys := sortedKeys(args.EnvInputs)
+	values := make([]any, 0, len(keys))
+	for _, k := range keys {
+		values = append(values, args.EnvInputs[k])
+	}
+	plain := args.Env
+	env = pulumi.All(values...).ApplyT(func(vs []any) (string, error) {
+		vars := make(map[string]string, len(plain)+len(keys))
+		for k, v := range plain {
+			vars[k] = v
+		}
+		for i, k := range keys {
+			vars[k] = vs[i].(string)
+		}
+		return RenderEnv(vars)
+	}).(pulumi.StringOutput)
+
+	withExtras := []any{env}
+	for _, h := range args.ExtraHashes {
+		withExtras = append(withExtras, h)
+	}
+	stdin = pulumi.All(withExtras...).ApplyT(func(vs []any) (string, error) {
+		extras := make([]string, 0, len(vs)-1)
+		for _, v := range vs[1:] {
+			extras = append(extras, v.(string))
+		}
+		override, err := RenderOverride(mounts, bundle, extraDigest(extras))
+		if err != nil {
+			return "", err
+		}
+		return bundle.UploadStream(vs[0].(string), override)
+	}).(pulumi.StringOutput)
+	return env, stdin
+}
+
+// newLogin logs the host in to the registry. Its trigger is a secret hash of the login, so a rotated
+// password logs in again while the deploy (which does not depend on the password) stays put.
+func newLogin(ctx *pulumi.Context, s *Stack, name string, conn remote.ConnectionInput, r *RegistryAuth, after []pulumi.Resource) (*remote.Command, error) {
+	script, err := RenderLogin(LoginParams{Server: r.Server, Username: r.Username})
+	if err != nil {
+		return nil, err
+	}
+	server, user := r.Server, r.Username
+	hash := component.Secret(r.Password.ToStringOutput().ApplyT(func(p string) string {
+		return contenthash.Of(server, user, p)
+	}).(pulumi.StringOutput))
+	return remotestep.Run(ctx, name+"-login", conn, remotestep.Step{
+		Script: script, Stdin: r.Password, Sensitive: true, Hashes: []pulumi.StringInput{hash},
+	}, component.Child(s, pulumi.DependsOn(after))...)
+}

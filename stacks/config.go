@@ -57,6 +57,10 @@ type Config struct {
 	StripeWebhookSecret pulumi.StringOutput
 	ClerkSecretKey      pulumi.StringOutput
 	HetznerToken        pulumi.StringOutput
+	// Database and dashboard passwords, installed as files the compose secrets read.
+	PostgresPassword        pulumi.StringOutput
+	PaymentPostgresPassword pulumi.StringOutput
+	GrafanaAdminPassword    pulumi.StringOutput
 
 	// Deploys (compose deploys, NATS, verification).
 	BundleDir        string
@@ -66,6 +70,9 @@ type Config struct {
 	RegistryUsername string
 	RegistryPassword pulumi.StringOutput
 	HasRegistryLogin bool
+	// AppVersion is the tag of HoodCloud's own images; ImageRegistry their registry/namespace.
+	AppVersion    string
+	ImageRegistry string
 }
 
 // LoadConfig reads and validates the stack's configuration. Every problem is reported at once, before
@@ -106,12 +113,17 @@ func loadConfig(stack, root string, r *reader) (*Config, error) {
 	c.StripeWebhookSecret = r.requiredSecret("stripeWebhookSecret")
 	c.ClerkSecretKey = r.requiredSecret("clerkSecretKey")
 	c.HetznerToken = r.providerSecret("hcloud", "token")
+	c.PostgresPassword = r.requiredSecret("postgresPassword")
+	c.PaymentPostgresPassword = r.requiredSecret("paymentPostgresPassword")
+	c.GrafanaAdminPassword = r.requiredSecret("grafanaAdminPassword")
 	c.BundleDir = r.str("bundleDir")
 	c.ACMEEmail = r.str("acmeEmail")
 	c.ACMEStaging = r.boolean("acmeStaging")
 	c.RegistryServer = r.optStr("registryServer", "")
 	c.RegistryUsername = r.optStr("registryUsername", "")
 	c.RegistryPassword, c.HasRegistryLogin = r.optionalSecret("registryPassword")
+	c.AppVersion = r.str("appVersion")
+	c.ImageRegistry = r.str("imageRegistry")
 	if err := r.err(); err != nil {
 		return nil, fmt.Errorf("stack %q configuration: %w", stack, err)
 	}

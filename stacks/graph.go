@@ -5,6 +5,7 @@ import (
 
 	"github.com/hoodcloud/infra/components/awsiam"
 	"github.com/hoodcloud/infra/components/awsstorage"
+	"github.com/hoodcloud/infra/components/compose"
 	"github.com/hoodcloud/infra/components/hcloudaddress"
 	"github.com/hoodcloud/infra/components/hcloudbase"
 	"github.com/hoodcloud/infra/components/hcloudhost"
@@ -12,6 +13,7 @@ import (
 	"github.com/hoodcloud/infra/components/nats"
 	"github.com/hoodcloud/infra/components/pki"
 	"github.com/hoodcloud/infra/components/vault"
+	"github.com/hoodcloud/infra/components/verify"
 )
 
 // graph holds the components of one stack while the layers are wired, each layer reading what the
@@ -34,6 +36,9 @@ type graph struct {
 	messaging         *nats.NATS
 	extraVaultSecrets []vault.Secret
 	secrets           *vault.Vault
+
+	controlPlane, payment *compose.Stack
+	mtls                  *verify.MTLS
 }
 
 // prefix is the Hetzner/AWS-side name prefix of the stack's resources.

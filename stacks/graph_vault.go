@@ -3,11 +3,15 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hoodcloud/infra/components/awsunseal"
 	"github.com/hoodcloud/infra/components/vault"
+	"github.com/hoodcloud/infra/internal/component"
+	"github.com/hoodcloud/infra/internal/contenthash"
 	"github.com/hoodcloud/infra/internal/platform"
 )
 
@@ -110,4 +114,34 @@ func (g *graph) vaultSecrets() []vault.Secret {
 		{Path: "control-plane/clerk", Data: map[string]pulumi.StringInput{"secret_key": g.cfg.ClerkSecretKey}},
 	}
 	return append(secrets, g.extraVaultSecrets...)
+}
+
+// secretsDigest is a content hash of the Vault secrets under prefix (secret itself). A stack whose services
+// read those secrets carries it in its deploy hashes, so changing a Stripe key restarts the payment
+// service, and nothing else.
+func (g *graph) secretsDigest(prefix string) pulumi.StringOutput {
+	var parts []any
+	var names []string
+	for _, s := range g.vaultSecrets() {
+		if !strings.HasPrefix(s.Path, prefix) {
+			continue
+		}
+		keys := make([]string, 0, len(s.Data))
+		for k := range s.Data {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			names = append(names, s.Path+"#"+k)
+			parts = append(parts, s.Data[k])
+		}
+	}
+	digest := pulumi.All(parts...).ApplyT(func(vs []any) string {
+		files := map[string]string{}
+		for i, v := range vs {
+			files[names[i]] = v.(string)
+		}
+		return contenthash.OfFiles(files)
+	}).(pulumi.StringOutput)
+	return component.Secret(digest)
 }

@@ -31,7 +31,16 @@ func stackConfig(t testing.TB, stack string) testkit.StackConfig {
 
 func runConfig(t testing.TB, sc testkit.StackConfig) (*run, error) {
 	t.Helper()
+	return runConfigWith(t, sc, nil)
+}
+
+// runConfigWith lets a test change how the fake providers answer (a rotated certificate) before the run.
+func runConfigWith(t testing.TB, sc testkit.StackConfig, prepare func(*testkit.Recorder)) (*run, error) {
+	t.Helper()
 	r := &run{rec: testkit.NewRecorder(sc.Project, sc.Stack)}
+	if prepare != nil {
+		prepare(r.rec)
+	}
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		out, err := stacks.Deploy(ctx)
 		if err != nil {

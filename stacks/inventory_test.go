@@ -17,6 +17,7 @@ func countByType(r *run) map[string]int {
 	return out
 }
 
+// Every stack has the same layers; prod doubles what is per server.
 func TestInventoryPerStack(t *testing.T) {
 	common := map[string]int{
 		"hoodcloud:aws:Storage": 1, "aws:s3/bucket:Bucket": 2, "aws:s3/bucketVersioning:BucketVersioning": 2,
@@ -26,6 +27,14 @@ func TestInventoryPerStack(t *testing.T) {
 		"aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 2, "aws:dynamodb/table:Table": 1,
 		"hoodcloud:aws:IAM": 1, "aws:iam/user:User": 1, "aws:iam/userPolicy:UserPolicy": 1, "aws:iam/accessKey:AccessKey": 1,
 		"hoodcloud:hetzner:Base": 1, "hcloud:index/sshKey:SshKey": 2,
+		// PKI: three CAs, four leaves.
+		"hoodcloud:pki:PKI": 1, "tls:index/selfSignedCert:SelfSignedCert": 3,
+		"tls:index/certRequest:CertRequest": 4, "tls:index/locallySignedCert:LocallySignedCert": 4,
+		// NATS (five nkeys), Vault (three consumers, six secret paths), two compose stacks, the mTLS check.
+		"hoodcloud:nats:NATS": 1, "hoodcloud:vault:Vault": 1, "pulumi:providers:vault": 1,
+		"vault:index/mount:Mount": 1, "vault:index/policy:Policy": 3, "vault:kv/secretV2:SecretV2": 6,
+		"vault:appRole/authBackendRole:AuthBackendRole": 3, "vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId": 3,
+		"hoodcloud:compose:Stack": 2, "hoodcloud:verify:MTLS": 1,
 	}
 	want := map[string]map[string]int{
 		"prod": merge(common, map[string]int{
@@ -33,12 +42,16 @@ func TestInventoryPerStack(t *testing.T) {
 			"hcloud:index/placementGroup:PlacementGroup": 1,
 			"hoodcloud:hetzner:Address":                  2, "hcloud:index/primaryIp:PrimaryIp": 4,
 			"hoodcloud:hetzner:Host": 2, "hcloud:index/server:Server": 2, "hcloud:index/firewall:Firewall": 2,
-			"tls:index/privateKey:PrivateKey": 3, "command:remote:Command": 2,
+			// deploy key, two host keys, five nkeys, seven PKI keys
+			"tls:index/privateKey:PrivateKey": 15,
+			// PKI files per server, app files per stack
+			"hoodcloud:host:Files": 4, "command:remote:Command": 26,
 		}),
 		"staging": merge(common, map[string]int{
 			"hoodcloud:hetzner:Address": 1, "hcloud:index/primaryIp:PrimaryIp": 2,
 			"hoodcloud:hetzner:Host": 1, "hcloud:index/server:Server": 1, "hcloud:index/firewall:Firewall": 1,
-			"tls:index/privateKey:PrivateKey": 2, "command:remote:Command": 1,
+			"tls:index/privateKey:PrivateKey": 14,
+			"hoodcloud:host:Files":            3, "command:remote:Command": 24,
 		}),
 	}
 	for stack, w := range want {
@@ -48,6 +61,28 @@ func TestInventoryPerStack(t *testing.T) {
 				t.Errorf("inventory (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// The remote steps of prod, by name: what runs over SSH, in the guide's words.
+func TestRemoteStepsOfProd(t *testing.T) {
+	want := []string{
+		"control-plane-baseline", "payment-baseline", // 2.1, 3.1
+		"control-plane-pki-files-install", "payment-pki-files-install", // 2.3, 3.2
+		"vault-install", "vault-init", "vault-unseal", "vault-credential", "vault-revoke-root", // 1b
+		"vault-control-plane-approle-files", "vault-payment-approle-files", "vault-certbot-approle-files", // 2.4
+		"nats-certbot-install", "nats-certbot-vault-addr", "nats-certbot-issue", // 2.5b
+		"control-plane-app-files-install", "payment-app-files-install",
+		"control-plane-app-project", "control-plane-app-upload", "control-plane-app-login", "control-plane-app-deploy", // 2.6
+		"payment-app-project", "payment-app-upload", "payment-app-login", "payment-app-deploy", // 3.4
+		"payment-mtls-check", // 4
+	}
+	var got []string
+	for _, c := range runStack(t, "prod").rec.OfType("command:remote:Command") {
+		got = append(got, c.Name)
+	}
+	if d := cmp.Diff(sorted(want), sorted(got)); d != "" {
+		t.Errorf("remote steps (-want +got):\n%s", d)
 	}
 }
 
@@ -102,6 +137,7 @@ func TestProtectionFollowsStackAndState(t *testing.T) {
 			isStateful := contains(stateful, g.Type) || strings.HasSuffix(g.Name, "-host-key") ||
 				strings.HasSuffix(g.Name, "-ca-key") || strings.HasSuffix(g.Name, "-ca-cert") ||
 				strings.HasSuffix(g.Name, "-nkey") || // NATS operator/account identities: agents and users are issued under them
+				strings.HasSuffix(g.Name, "-app-project") || // a stack's anchor: its directory on the server
 				g.Name == "vault-init" // its stdout is the only copy of the unseal keys
 			want := stack == "prod" && isStateful
 			if g.Protect != want {

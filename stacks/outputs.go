@@ -38,6 +38,21 @@ var OutputContract = []OutputSpec{
 	{Key: "vaultCaCert", Description: "PEM of the CA that signs Vault's certificate"},
 	{Key: "vaultInitJson", Secret: true, Description: "vault operator init output: unseal or recovery keys, first root token"},
 	{Key: "vaultRootTokenRevoked", Description: "true once bootstrap revoked the root token"},
+	{Key: "natsUrl", Description: "NATS for the control plane's services (TLS, 4222)"},
+	{Key: "natsPaymentUrl", Description: "NATS for the payment service (TLS, 4223)"},
+	{Key: "natsCtrlAccountPub", Description: "public key of the CTRL account (NATS_CTRL_ACCOUNT_PUB)"},
+	{Key: "paymentGrpcAddress", Description: "the payment service's gRPC (mTLS) endpoint"},
+	{Key: "stripeWebhookUrl", Description: "endpoint to register in the Stripe dashboard"},
+	{Key: "stripeWebhookEvents", Description: "events the Stripe webhook must send"},
+	{Key: "deployedVersion", Description: "tag of HoodCloud's images that the last up deployed"},
+}
+
+// StripeWebhookEvents are the events the payment service handles (guide, Stripe Setup).
+var StripeWebhookEvents = []string{
+	"checkout.session.completed",
+	"checkout.session.async_payment_succeeded",
+	"checkout.session.async_payment_failed",
+	"checkout.session.expired",
 }
 
 // DNSNames are the names that must point at the control plane (guide Prerequisites and 2.5b); `pay.`
@@ -122,5 +137,14 @@ func (g *graph) outputs() *Outputs {
 	o.set("vaultCaCert", g.secrets.CACertPEM)
 	o.set("vaultInitJson", g.secrets.InitOutput)
 	o.set("vaultRootTokenRevoked", g.secrets.RootTokenRevoked)
+	o.set("natsUrl", pulumi.String(g.messaging.URL))
+	o.set("natsPaymentUrl", pulumi.String(g.messaging.PaymentURL))
+	o.set("natsCtrlAccountPub", g.messaging.CtrlAccountPublicKey)
+	o.set("paymentGrpcAddress", g.paymentGRPCAddr())
+	o.set("stripeWebhookUrl", pulumi.String("https://pay."+g.cfg.Domain+"/webhooks/stripe"))
+	o.set("stripeWebhookEvents", pulumi.ToStringArray(StripeWebhookEvents))
+	// Exported only once the deploys ran: CI reading it knows the version is live, not merely planned.
+	o.set("deployedVersion", pulumi.All(g.controlPlane.DeployLog, g.payment.DeployLog, g.mtls.Result).ApplyT(
+		func([]any) string { return g.cfg.AppVersion }).(pulumi.StringOutput))
 	return o
 }

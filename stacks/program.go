@@ -3,6 +3,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -22,8 +24,11 @@ func Deploy(ctx *pulumi.Context) (*Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkBundle(cfg); err != nil {
+		return nil, fmt.Errorf("stack %q application bundle: %w", ctx.Stack(), err)
+	}
 	g := &graph{ctx: ctx, cfg: cfg, topo: NewTopology(cfg.Topology, cfg.VaultHost)}
-	for _, layer := range []func() error{g.aws, g.hetzner, g.pki, g.nats, g.vault} {
+	for _, layer := range []func() error{g.aws, g.hetzner, g.pki, g.nats, g.vault, g.deploys} {
 		if err := layer(); err != nil {
 			return nil, err
 		}

@@ -155,6 +155,12 @@ func (c *Config) validateDeploys() []error {
 	} else if st, err := os.Stat(c.BundlePath()); err != nil || !st.IsDir() {
 		bad("bundleDir", "an existing directory (relative to the project)", strconv.Quote(c.BundleDir))
 	}
+	if c.AppVersion == "" || c.AppVersion == "latest" || strings.ContainsAny(c.AppVersion, " /:@") {
+		bad("appVersion", "a pinned image tag such as v1.42.0 (never latest)", strconv.Quote(c.AppVersion))
+	}
+	if c.ImageRegistry == "" || strings.ContainsAny(c.ImageRegistry, " :@") || strings.HasSuffix(c.ImageRegistry, "/") {
+		bad("imageRegistry", "a registry and namespace such as registry.example/hoodcloud", strconv.Quote(c.ImageRegistry))
+	}
 	if _, err := mail.ParseAddress(c.ACMEEmail); err != nil || !strings.Contains(c.ACMEEmail, "@") {
 		bad("acmeEmail", "an e-mail address for the Let's Encrypt account", strconv.Quote(c.ACMEEmail))
 	}

@@ -154,6 +154,22 @@ func (b *Bundle) UploadStream(env, override string) (string, error) {
 	return base64.StdEncoding.EncodeToString(t), nil
 }
 
+// Only returns the bundle restricted to the named files. A stack ships and hashes only its compose files
+// and the bundle files its services mount, so editing another stack's file never redeploys it.
+func (b *Bundle) Only(names []string) *Bundle {
+	keep := map[string]bool{}
+	for _, n := range names {
+		keep[n] = true
+	}
+	out := &Bundle{}
+	for _, f := range b.Files {
+		if keep[f.Name] {
+			out.Files = append(out.Files, f)
+		}
+	}
+	return out
+}
+
 func sorted(files []BundleFile) []BundleFile {
 	out := append([]BundleFile(nil), files...)
 	sortFiles(out)

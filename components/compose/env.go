@@ -38,7 +38,9 @@ type AppEnv struct {
 	LockTable         string // TF_LOCK_TABLE: Terraform lock table
 	ChainConfigBucket string // CHAIN_CONFIG_BUCKET
 	PaymentGRPCAddr   string // PAYMENT_GRPC_ADDR: host:port of the payment service's gRPC (mTLS) port
-	LogLevel          string // LOG_LEVEL; empty means info
+	// NATSCtrlAccountPub is NATS_CTRL_ACCOUNT_PUB: the CTRL account's public key (guide, Troubleshooting).
+	NATSCtrlAccountPub string
+	LogLevel           string // LOG_LEVEL; empty means info
 	// Extra are further plain variables; a key that AppEnv already sets is an error in Vars.
 	Extra map[string]string
 }
@@ -50,16 +52,17 @@ func (e AppEnv) Vars() (map[string]string, error) {
 		level = "info"
 	}
 	vars := map[string]string{
-		"DOMAIN":              e.Domain,
-		"IMAGE_REGISTRY":      e.ImageRegistry,
-		"HOODCLOUD_VERSION":   e.Version,
-		"VAULT_ADDR":          e.VaultAddr,
-		"AWS_REGION":          e.AWSRegion,
-		"TF_STATE_BUCKET":     e.StateBucket,
-		"TF_LOCK_TABLE":       e.LockTable,
-		"CHAIN_CONFIG_BUCKET": e.ChainConfigBucket,
-		"PAYMENT_GRPC_ADDR":   e.PaymentGRPCAddr,
-		"LOG_LEVEL":           level,
+		"DOMAIN":                e.Domain,
+		"IMAGE_REGISTRY":        e.ImageRegistry,
+		"HOODCLOUD_VERSION":     e.Version,
+		"VAULT_ADDR":            e.VaultAddr,
+		"AWS_REGION":            e.AWSRegion,
+		"TF_STATE_BUCKET":       e.StateBucket,
+		"TF_LOCK_TABLE":         e.LockTable,
+		"CHAIN_CONFIG_BUCKET":   e.ChainConfigBucket,
+		"PAYMENT_GRPC_ADDR":     e.PaymentGRPCAddr,
+		"NATS_CTRL_ACCOUNT_PUB": e.NATSCtrlAccountPub,
+		"LOG_LEVEL":             level,
 	}
 	var errs []string
 	for _, k := range sortedKeys(e.Extra) {

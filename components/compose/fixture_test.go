@@ -25,6 +25,8 @@ func fixtureEnv(t testing.TB) map[string]string {
 		LockTable:         "hoodcloud-staging-terraform-locks",
 		ChainConfigBucket: "hoodcloud-staging-chain-configs",
 		PaymentGRPCAddr:   "10.0.0.3:50051",
+		// A syntactically valid account public key (NATS keys are base32, prefix A).
+		NATSCtrlAccountPub: "ADBGJTGNMVBYFSEVSBQ3QS2OEOZDKJLAPOPCAT3JWR6TKMKSOLRFLDHV",
 	}.Vars()
 	if err != nil {
 		t.Fatal(err)

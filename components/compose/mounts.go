@@ -133,3 +133,14 @@ func extraDigest(hashes []string) string {
 	}
 	return contenthash.Of(hashes...)
 }
+
+// used lists every bundle file some service of the project mounts, sorted.
+func (m MountPlan) used() []string {
+	set := map[string]bool{}
+	for _, files := range m.Files {
+		for _, f := range files {
+			set[f] = true
+		}
+	}
+	return sortedKeys(set)
+}

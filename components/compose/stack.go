@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"github.com/compose-spec/compose-go/v2/types"
 	"path/filepath"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
@@ -37,19 +38,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.Validate(); err != nil {
 		return nil, component.Wrap(TypeToken, name, err)
 	}
-	bundle, err := ReadBundle(args.BundleDir)
+	bundle, _, mounts, err := stackBundle(args.BundleDir, args.Project, args.Layout, args.previewEnv())
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)
 	}
-	project, err := inspectBundle(args.BundleDir, args.Project, args.Layout, args.previewEnv())
-	if err != nil {
-		return nil, component.Wrap(TypeToken, name, err)
-	}
-	bundleAbs, err := filepath.Abs(args.BundleDir)
-	if err != nil {
-		return nil, component.Wrap(TypeToken, name, err)
-	}
-	mounts := planMounts(project, bundleAbs, bundle)
 	dir := DirParams{Project: args.Project, Dir: args.remoteDir()}
 	attempts, interval := args.waits()
 	projectScript, err := RenderProject(dir)
@@ -162,4 +154,25 @@ func newLogin(ctx *pulumi.Context, s *Stack, name string, conn remote.Connection
 	return remotestep.Run(ctx, name+"-login", conn, remotestep.Step{
 		Script: script, Stdin: r.Password, Sensitive: true, Hashes: []pulumi.StringInput{hash},
 	}, component.Child(s, pulumi.DependsOn(after))...)
+}
+
+// stackBundle reads and checks the bundle, then restricts it to what this stack uses: its compose files
+// and the bundle files its services mount. A stack ships and hashes only those, so editing another
+// stack's file never redeploys it.
+func stackBundle(dir, project string, l Layout, env map[string]string) (*Bundle, *types.Project, MountPlan, error) {
+	bundle, err := ReadBundle(dir)
+	if err != nil {
+		return nil, nil, MountPlan{}, err
+	}
+	p, err := inspectBundle(dir, project, l, env)
+	if err != nil {
+		return nil, nil, MountPlan{}, err
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, nil, MountPlan{}, err
+	}
+	mounts := planMounts(p, abs, bundle)
+	used := bundle.Only(append(append([]string(nil), l.ComposeFiles...), mounts.used()...))
+	return used, p, mounts, nil
 }

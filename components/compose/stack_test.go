@@ -174,7 +174,7 @@ func TestStackTriggersAreContentHashes(t *testing.T) {
 	}
 	deploy := triggers(t, command(t, base, "cp-deploy"))
 	script := command(t, base, "cp-deploy").Inputs["create"].StringValue()
-	want := []string{contenthash.Of(script, ""), mustBundle(t, dir).Hash(), contenthash.Of(env), certHash}
+	want := []string{contenthash.Of(script, ""), mustStackBundle(t, dir).Hash(), contenthash.Of(env), certHash}
 	if strings.Join(deploy, "|") != strings.Join(want, "|") {
 		t.Fatalf("deploy triggers:\n%v\nwant [script hash, bundle hash, env hash, extra]:\n%v", deploy, want)
 	}
@@ -285,7 +285,7 @@ func TestStackEnvInputsAndOutputs(t *testing.T) {
 	if !strings.Contains(env, "\nPAYMENT_GRPC_ADDR=203.0.113.20:50051\n") || !strings.Contains(env, "\nDOMAIN=staging.hoodcloud.io\n") {
 		t.Errorf(".env lacks the resource-derived or plain variable:\n%s", env)
 	}
-	if hash != contenthash.Of(env) || bundleHash != mustBundle(t, fixtureDir).Hash() {
+	if hash != contenthash.Of(env) || bundleHash != mustStackBundle(t, fixtureDir).Hash() {
 		t.Errorf("output hashes do not match the content: env %s, bundle %s", hash, bundleHash)
 	}
 }
@@ -349,7 +349,11 @@ func TestStackUploadCarriesBundleEnvAndOverride(t *testing.T) {
 	if files[EnvFileName] != env {
 		t.Errorf("the shipped .env differs from the rendered one:\n%s", files[EnvFileName])
 	}
-	for _, f := range mustBundle(t, fixtureDir).Files {
+	shipped := mustStackBundle(t, fixtureDir)
+	if _, ok := shipped.File("docker-compose.payment.yml"); ok {
+		t.Error("the control plane ships the payment stack's compose file")
+	}
+	for _, f := range shipped.Files {
 		if files[f.Name] != string(f.Content) {
 			t.Errorf("%s not shipped intact", f.Name)
 		}
@@ -383,4 +387,14 @@ func untar(t *testing.T, b64 string) map[string]string {
 		body, _ := io.ReadAll(tr)
 		out[h.Name] = string(body)
 	}
+}
+
+// mustStackBundle is what the control-plane stack of the fixture ships: its compose file and mounted files.
+func mustStackBundle(t testing.TB, dir string) *Bundle {
+	t.Helper()
+	b, _, _, err := stackBundle(dir, "hoodcloud", ControlPlane(), fixtureEnv(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

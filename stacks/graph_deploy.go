@@ -1,0 +1,181 @@
+package stacks
+
+import (
+	"errors"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hoodcloud/infra/components/compose"
+	"github.com/hoodcloud/infra/components/hostfiles"
+	"github.com/hoodcloud/infra/components/nats"
+	"github.com/hoodcloud/infra/components/pki"
+	"github.com/hoodcloud/infra/components/verify"
+	"github.com/hoodcloud/infra/internal/platform"
+)
+
+// PaymentGRPCPort is the payment service's gRPC (mTLS) port.
+const PaymentGRPCPort = 50051
+
+// Where the deploys' own files live on the servers (the bundle's compose files mount these).
+const (
+	PostgresPasswordFile        = pki.SecretsDir + "/postgres/password"
+	GrafanaAdminPasswordFile    = pki.SecretsDir + "/grafana/admin_password"
+	PaymentPostgresPasswordFile = pki.SecretsDir + "/payment-postgres/password"
+	PaymentNATSCredsFile        = pki.SecretsDir + "/nats-payment/payment.creds"
+)
+
+// paymentGRPCAddr is the payment endpoint as the control plane dials it (the certificate's IP SAN).
+func (g *graph) paymentGRPCAddr() pulumi.StringOutput {
+	return pulumi.Sprintf("%s:%d", g.addrs[g.topo.HostOf(platform.Payment).Name].IPv4, PaymentGRPCPort)
+}
+
+// deploys is guide Parts 2.4–2.7, 3.3–3.5 and 4: each stack of containers on its server (data services,
+// cmd/migrate, then the applications, then the health matrix), after the files it mounts, and the
+// end-to-end mTLS check between the two.
+func (g *graph) deploys() error {
+	cpPlan, payPlan := g.topo.HostOf(platform.ControlPlane), g.topo.HostOf(platform.Payment)
+	cp, pay := g.hosts[cpPlan.Name], g.hosts[payPlan.Name]
+
+	cpFiles, err := hostfiles.New(g.ctx, "control-plane-app-files", &hostfiles.Args{
+		Connection: cp.Connection,
+		Files: []hostfiles.File{
+			{Path: nats.JWTDir + "/" + nats.ResolverConfigName, Mode: "0644", Content: g.messaging.ResolverConfig},
+			{Path: PostgresPasswordFile, Mode: "0644", Content: g.cfg.PostgresPassword},
+			{Path: GrafanaAdminPasswordFile, Mode: "0644", Content: g.cfg.GrafanaAdminPassword},
+		},
+		DependsOn: cp.Ready,
+	})
+	if err != nil {
+		return err
+	}
+	payFiles, err := hostfiles.New(g.ctx, "payment-app-files", &hostfiles.Args{
+		Connection: pay.Connection,
+		Files: []hostfiles.File{
+			{Path: PaymentNATSCredsFile, Mode: "0644", Content: g.messaging.PaymentCreds},
+			{Path: PaymentPostgresPasswordFile, Mode: "0644", Content: g.cfg.PaymentPostgresPassword},
+		},
+		DependsOn: pay.Ready,
+	})
+	if err != nil {
+		return err
+	}
+
+	vars, err := plainEnv(g.cfg)
+	if err != nil {
+		return err
+	}
+	envInputs := map[string]pulumi.StringInput{
+		"VAULT_ADDR":            g.vaultAddress(),
+		"PAYMENT_GRPC_ADDR":     g.paymentGRPCAddr(),
+		"NATS_CTRL_ACCOUNT_PUB": g.messaging.CtrlAccountPublicKey,
+	}
+	var registry *compose.RegistryAuth
+	if g.cfg.HasRegistryLogin {
+		registry = &compose.RegistryAuth{Server: g.cfg.RegistryServer, Username: g.cfg.RegistryUsername,
+			Password: g.cfg.RegistryPassword}
+	}
+
+	// Each stack redeploys when its own files change: its certificates, its Vault AppRole credentials'
+	// readiness, its NATS files. Nothing of the other stack is in its hashes.
+	g.controlPlane, err = compose.New(g.ctx, "control-plane-app", &compose.Args{
+		Layout:       compose.ControlPlane(),
+		Connection:   cp.Connection,
+		Project:      "hoodcloud",
+		BundleDir:    g.cfg.BundlePath(),
+		Env:          vars,
+		EnvInputs:    envInputs,
+		RegistryAuth: registry,
+		ExtraHashes: []pulumi.StringInput{
+			g.certs.HashFor([]platform.Role{platform.ControlPlane}),
+			g.messaging.ServerConfigHash,
+			cpFiles.Hash,
+			g.secretsDigest("control-plane/"),
+		},
+		DependsOn: g.deployDeps(cpPlan, cpFiles, append(g.messaging.TLSReady, g.secrets.ConsumerReady[ConsumerControlPlane]...)),
+		Protect:   g.cfg.Protect,
+	})
+	if err != nil {
+		return err
+	}
+	g.payment, err = compose.New(g.ctx, "payment-app", &compose.Args{
+		Layout:       compose.Payment(),
+		Connection:   pay.Connection,
+		Project:      "hoodcloud-payment",
+		BundleDir:    g.cfg.BundlePath(),
+		Env:          vars,
+		EnvInputs:    envInputs,
+		RegistryAuth: registry,
+		ExtraHashes: []pulumi.StringInput{
+			g.certs.HashFor([]platform.Role{platform.Payment}),
+			g.messaging.PaymentCredsHash,
+			payFiles.Hash,
+			g.secretsDigest("payment/"),
+		},
+		DependsOn: g.deployDeps(payPlan, payFiles, g.secrets.ConsumerReady[ConsumerPayment]),
+		Protect:   g.cfg.Protect,
+	})
+	if err != nil {
+		return err
+	}
+
+	client := pki.SecretsDir + "/payment-client/"
+	g.mtls, err = verify.New(g.ctx, "payment-mtls", &verify.Args{
+		Connection: cp.Connection,
+		Target:     g.paymentGRPCAddr(),
+		CAFile:     client + "ca.crt", CertFile: client + "client.crt", KeyFile: client + "client.key",
+		Hashes: []pulumi.StringInput{
+			g.payment.BundleHash, g.payment.EnvHash,
+			g.certs.HashFor([]platform.Role{platform.ControlPlane, platform.Payment}),
+		},
+		DependsOn: []pulumi.Resource{g.payment.Deploy, g.pkiFiles[cpPlan.Name].Step},
+	})
+	return err
+}
+
+// deployDeps is what a stack's deploy waits for: the server's certificate files, its own files, and the
+// given steps (Vault credentials, NATS certificate).
+func (g *graph) deployDeps(h HostPlan, files *hostfiles.Files, more []pulumi.Resource) []pulumi.Resource {
+	deps := []pulumi.Resource{files.Step}
+	if f, ok := g.pkiFiles[h.Name]; ok {
+		deps = append(deps, f.Step)
+	}
+	return append(deps, more...)
+}
+
+// resourceEnv are the .env keys whose values come from resources (EnvInputs).
+var resourceEnv = []string{"NATS_CTRL_ACCOUNT_PUB", "PAYMENT_GRPC_ADDR", "VAULT_ADDR"}
+
+// plainEnv is the .env of both stacks without the resource-derived keys: a pure function of the config.
+func plainEnv(cfg *Config) (map[string]string, error) {
+	vars, err := compose.AppEnv{
+		Domain: cfg.Domain, ImageRegistry: cfg.ImageRegistry, Version: cfg.AppVersion,
+		AWSRegion: cfg.AWSRegion, StateBucket: cfg.StateBucket, LockTable: cfg.LockTable,
+		ChainConfigBucket: cfg.ChainConfigBucket,
+	}.Vars()
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range resourceEnv {
+		delete(vars, k)
+	}
+	return vars, nil
+}
+
+// checkBundle validates the application bundle against the Port Reference and the .env before any
+// resource is registered, so a bad bundle fails `pulumi preview` with nothing half-built.
+func checkBundle(cfg *Config) error {
+	vars, err := plainEnv(cfg)
+	if err != nil {
+		return err
+	}
+	for _, k := range resourceEnv {
+		vars[k] = "unknown-until-deploy" // what compose.New checks at preview, too
+	}
+	var errs []error
+	for _, l := range []compose.Layout{compose.ControlPlane(), compose.Payment()} {
+		if err := compose.CheckBundle(cfg.BundlePath(), "hoodcloud", l, vars); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

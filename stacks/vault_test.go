@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/hoodcloud/infra/internal/testkit"
 )
 
 // Vault runs on the control plane's server in prod unless vaultHost moves it; the firewall's 8200 rule
@@ -140,5 +142,39 @@ func sortStrings(s []string) {
 		for j := i; j > 0 && s[j] < s[j-1]; j-- {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
+	}
+}
+
+// With vaultAutoUnseal a KMS key and a user allowed only Vault's seal operations on it are created, the
+// unseal step disappears, and the user's secret key stays secret.
+func TestVaultAutoUnseal(t *testing.T) {
+	r, err := runConfig(t, stackConfig(t, "prod").With("vaultAutoUnseal", true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, ok := r.rec.Named("aws:kms/key:Key", "vault-unseal-key")
+	if !ok {
+		t.Fatal("no KMS key")
+	}
+	if !key.Protect || !key.Inputs["enableKeyRotation"].BoolValue() {
+		t.Errorf("KMS key protect=%v rotation=%v", key.Protect, key.Inputs["enableKeyRotation"])
+	}
+	p, _ := r.rec.Named("aws:iam/userPolicy:UserPolicy", "vault-unseal-policy")
+	doc := parsePolicy(t, str(p.Inputs, "policy"))
+	if len(doc.Statement) != 1 ||
+		!cmp.Equal(doc.Statement[0].Action, []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt"}) ||
+		!cmp.Equal(doc.Statement[0].Resource, []string{str(key.Outputs, "arn")}) {
+		t.Errorf("unseal policy %+v", doc.Statement)
+	}
+	if _, ok := r.rec.Named("command:remote:Command", "vault-unseal"); ok {
+		t.Error("an unseal step exists although KMS unseals Vault")
+	}
+	secrets := map[string]string{"unseal secret key": testkit.FakeAWSSecretAccessKey("vault-unseal-access-key")}
+	for _, l := range testkit.PlaintextLeaks(r.rec.Registrations(), secrets) {
+		t.Error(l)
+	}
+	install, _ := r.rec.Named("command:remote:Command", "vault-install")
+	if !install.Inputs["stdin"].IsSecret() {
+		t.Error("vault install stdin (with the seal credentials) is not secret")
 	}
 }

@@ -39,7 +39,7 @@ var defaultResources = map[string]ResourceFunc{
 	"aws:iam/policy:Policy":                               withARN("arn:aws:iam::123456789012:policy/", "name"),
 	"aws:iam/openIdConnectProvider:OpenIdConnectProvider": fakeOIDCProvider,
 	"aws:iam/accessKey:AccessKey":                         fakeAccessKey,
-	"aws:kms/key:Key":                                     withARN("arn:aws:kms:eu-central-1:123456789012:key/", ""),
+	"aws:kms/key:Key":                                     fakeKMSKey,
 }
 
 var defaultCalls = map[string]CallFunc{

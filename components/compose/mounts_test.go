@@ -1,12 +1,13 @@
 package compose
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/goccy/go-yaml"
+
+	"github.com/hoodcloud/infra/internal/testkit"
 )
 
 func fixtureMounts(t *testing.T) (MountPlan, *Bundle) {
@@ -53,15 +54,7 @@ func TestRenderOverride(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "override.yml.golden")
-	if *update {
-		if err := os.WriteFile(golden, []byte(with), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if want, err := os.ReadFile(golden); err != nil || string(want) != with {
-		t.Errorf("override differs from %s (run go test -update and review): %v", golden, err)
-	}
+	testkit.Golden(t, "override.yml.golden", with)
 	var doc struct {
 		Services map[string]struct {
 			Labels map[string]string `yaml:"labels"`

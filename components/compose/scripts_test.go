@@ -1,7 +1,6 @@
 package compose
 
 import (
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,8 +10,6 @@ import (
 
 	"github.com/hoodcloud/infra/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func hostDir(project string) DirParams {
 	return DirParams{Project: project, Dir: StacksDir + "/" + project}
@@ -44,34 +41,16 @@ func renderedScripts(t *testing.T) map[string]string {
 
 func TestScriptsGolden(t *testing.T) {
 	for name, script := range renderedScripts(t) {
-		golden := filepath.Join("testdata", strings.TrimSuffix(name, ".sh")+".sh.golden")
-		if *update {
-			if err := os.WriteFile(golden, []byte(script), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run go test -update)", err)
-		}
-		if string(want) != script {
-			t.Errorf("%s differs from %s (run go test -update and review the diff)", name, golden)
-		}
+		testkit.Golden(t, strings.TrimSuffix(name, ".sh")+".sh.golden", script)
 	}
 }
 
 func TestScriptsPassShellcheck(t *testing.T) {
-	shellcheck := testkit.RequireTool(t, "shellcheck")
 	for name, script := range renderedScripts(t) {
 		if !strings.HasPrefix(script, "#!/usr/bin/env bash\n") || !strings.Contains(script, "\nset -euo pipefail\n") {
 			t.Errorf("%s: expected the bash shebang and set -euo pipefail", name)
 		}
-		cmd := exec.Command(shellcheck, "--shell=bash", "--severity=style", "-")
-		cmd.Stdin = strings.NewReader(script)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s: shellcheck:\n%s", name, out)
-		}
+		testkit.Shellcheck(t, name, script)
 	}
 }
 

@@ -1,7 +1,6 @@
 package hcloudhost
 
 import (
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,30 +10,11 @@ import (
 	"github.com/hoodcloud/infra/internal/testkit"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 // A fixed, throwaway Ed25519 host key: the golden file must not change between runs.
 const (
 	fixtureHostPrivate = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBGolden0nlyFixtureKeyMaterialNotARealKeyAAAAAAAAAAAAAAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
 	fixtureHostPublic  = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEaiXJ7LlZkR6dPk0xHGkqn0yjpXl3i4F7f0PjGbqKXc\n"
 )
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file; if intended, run go test ./components/hcloudhost -update\n--- got ---\n%s", name, got)
-	}
-}
 
 func renderFixtureCloudInit(t *testing.T) string {
 	t.Helper()
@@ -47,7 +27,7 @@ func renderFixtureCloudInit(t *testing.T) string {
 }
 
 func TestCloudInitGolden(t *testing.T) {
-	golden(t, "cloud-init.yaml.golden", renderFixtureCloudInit(t))
+	testkit.Golden(t, "cloud-init.yaml.golden", renderFixtureCloudInit(t))
 }
 
 func TestBaselineScriptGolden(t *testing.T) {
@@ -55,7 +35,7 @@ func TestBaselineScriptGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "host-baseline.sh.golden", s)
+	testkit.Golden(t, "host-baseline.sh.golden", s)
 }
 
 // cloud-init's own schema validator accepts the rendered document.
@@ -85,16 +65,11 @@ func TestCloudInitSchemaRejectsABrokenDocument(t *testing.T) {
 }
 
 func TestBaselineScriptPassesShellcheck(t *testing.T) {
-	sc := testkit.RequireTool(t, "shellcheck")
 	s, err := RenderBaselineScript()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(sc, "--shell=bash", "--severity=style", "-")
-	cmd.Stdin = strings.NewReader(s)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("shellcheck:\n%s", out)
-	}
+	testkit.Shellcheck(t, "host-baseline.sh", s)
 }
 
 // Both deliveries carry the same baseline: every file's content, every package and directory.

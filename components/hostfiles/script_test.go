@@ -1,10 +1,8 @@
 package hostfiles
 
 import (
-	"flag"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,39 +10,20 @@ import (
 	"github.com/hoodcloud/infra/internal/testkit"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 func TestScriptGolden(t *testing.T) {
 	s, err := RenderScript(Root, "0711")
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "install-files.sh.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(want) != s {
-		t.Errorf("script differs from golden (go test ./components/hostfiles -update):\n%s", s)
-	}
+	testkit.Golden(t, "install-files.sh.golden", s)
 }
 
 func TestScriptPassesShellcheck(t *testing.T) {
-	sc := testkit.RequireTool(t, "shellcheck")
 	s, err := RenderScript(Root, "0711")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(sc, "--shell=bash", "--severity=style", "-")
-	cmd.Stdin = strings.NewReader(s)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("shellcheck:\n%s", out)
-	}
+	testkit.Shellcheck(t, "install-files.sh", s)
 }
 
 // runScript runs the install script for a temporary root with stdin.

@@ -1,34 +1,14 @@
 package nats
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hoodcloud/infra/internal/platform"
+	"github.com/hoodcloud/infra/internal/testkit"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
 // golden compares got with testdata/name, rewriting it under -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./components/nats -update writes it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from its golden file (go test ./components/nats -update):\n%s", name, got)
-	}
-}
 
 func TestConfigGolden(t *testing.T) {
 	id := fixtureIdentity(t)
@@ -36,12 +16,12 @@ func TestConfigGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "nats.conf.golden", conf)
+	testkit.Golden(t, "nats.conf.golden", conf)
 	plain, err := RenderConfig(ConfigParams{Hostname: "nats.example.com", TLS: false, Identity: id})
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "nats-no-tls.conf.golden", plain)
+	testkit.Golden(t, "nats-no-tls.conf.golden", plain)
 }
 
 func TestConfigHoldsThePublicIdentityOnly(t *testing.T) {
@@ -86,7 +66,7 @@ func TestConfigHoldsThePublicIdentityOnly(t *testing.T) {
 	if err != nil || !strings.Contains(conf, res) || strings.Contains(res, "tls {") {
 		t.Errorf("resolver.conf is not the operator part of nats.conf (%v):\n%s", err, res)
 	}
-	golden(t, "resolver.conf.golden", res)
+	testkit.Golden(t, "resolver.conf.golden", res)
 	bad := *id
 	bad.CtrlAccountJWT = `x" } include "/etc/passwd`
 	if _, err := RenderConfig(ConfigParams{Identity: &bad}); err == nil {

@@ -31,7 +31,7 @@ func TestCertbotFilesGolden(t *testing.T) {
 		"certbot-vault-addr.sh.golden":  f.VaultAddr,
 		"certbot-issue.sh.golden":       f.Issue,
 	} {
-		golden(t, name, text)
+		testkit.Golden(t, name, text)
 	}
 	staging := testParams
 	staging.Staging = true
@@ -48,7 +48,6 @@ func TestCertbotFilesGolden(t *testing.T) {
 }
 
 func TestScriptsPassShellcheck(t *testing.T) {
-	sc := testkit.RequireTool(t, "shellcheck")
 	f := hostFiles(t)
 	scripts := map[string]string{"wrapper": f.Wrapper, "deploy hook": f.DeployHook, "install": f.Install,
 		"vault-addr": f.VaultAddr, "issue": f.Issue}
@@ -63,11 +62,7 @@ func TestScriptsPassShellcheck(t *testing.T) {
 		if !strings.HasPrefix(s, "#!/usr/bin/env bash\n") || !strings.Contains(s, "\nset -euo pipefail\n") {
 			t.Errorf("%s: must start with #!/usr/bin/env bash and set -euo pipefail", name)
 		}
-		cmd := exec.Command(sc, "--shell=bash", "--severity=style", "-")
-		cmd.Stdin = strings.NewReader(s)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("shellcheck %s:\n%s", name, out)
-		}
+		testkit.Shellcheck(t, name, s)
 	}
 }
 

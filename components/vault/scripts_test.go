@@ -3,7 +3,6 @@ package vault
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/hoodcloud/infra/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // The fake vault's secrets (testdata/fake-vault): none may ever reach stderr or a command line.
 const (
@@ -463,16 +460,11 @@ func allRendered(t *testing.T) map[string]string {
 }
 
 func TestScriptsPassShellcheck(t *testing.T) {
-	sc := testkit.RequireTool(t, "shellcheck")
 	for name, s := range allRendered(t) {
 		if !strings.HasPrefix(s, "#!/usr/bin/env bash\n") || !strings.Contains(s, "\nset -euo pipefail\n") {
 			t.Errorf("%s lacks the shebang or set -euo pipefail", name)
 		}
-		cmd := exec.Command(sc, "--shell=bash", "--severity=style", "-")
-		cmd.Stdin = strings.NewReader(s)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("shellcheck %s:\n%s", name, out)
-		}
+		testkit.Shellcheck(t, name, s)
 	}
 }
 
@@ -487,36 +479,19 @@ func TestShellcheckCatchesABrokenScript(t *testing.T) {
 	}
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./components/vault -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file; if intended, run go test ./components/vault -update\n--- got ---\n%s", name, got)
-	}
-}
-
 func TestGoldenScripts(t *testing.T) {
 	r := allRendered(t)
 	for _, name := range []string{"install", "init", "unseal", "credential", "revoke-root"} {
-		golden(t, name+".sh.golden", r["default/"+name])
+		testkit.Golden(t, name+".sh.golden", r["default/"+name])
 	}
-	golden(t, "init-pgp-kms.sh.golden", func() string {
+	testkit.Golden(t, "init-pgp-kms.sh.golden", func() string {
 		s, err := renderScripts(hostLayout, "", initParams{Shares: 2, Threshold: 2, PGPKeys: []string{"a2V5MQ==", "a2V5Mg=="}, AutoUnseal: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s.Init
 	}())
-	golden(t, "approle-files.sh.golden", r["approle-files"])
+	testkit.Golden(t, "approle-files.sh.golden", r["approle-files"])
 }
 
 func TestGoldenTemplates(t *testing.T) {
@@ -524,24 +499,24 @@ func TestGoldenTemplates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "vault.hcl.golden", file)
+	testkit.Golden(t, "vault.hcl.golden", file)
 	kms, err := RenderVaultHCL(HCLParams{Storage: "raft", KMSKeyID: "arn:aws:kms:eu-central-1:123456789012:key/abcd", Region: "eu-central-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "vault-raft-kms.hcl.golden", kms)
+	testkit.Golden(t, "vault-raft-kms.hcl.golden", kms)
 	compose, err := RenderComposeFile(DefaultImage)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "docker-compose.vault.yml.golden", compose)
+	testkit.Golden(t, "docker-compose.vault.yml.golden", compose)
 	policy, err := RenderConsumerPolicy(Consumer{Name: "certbot", Paths: []PathRule{
 		{Path: "secret/data/infra/certbot/cloudflare", Capabilities: []string{"read"}},
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "consumer-policy.hcl.golden", policy)
+	testkit.Golden(t, "consumer-policy.hcl.golden", policy)
 }
 
 func TestVaultHCLRefusesInjection(t *testing.T) {

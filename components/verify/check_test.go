@@ -8,7 +8,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"flag"
 	"math/big"
 	"net"
 	"net/http"
@@ -22,8 +21,6 @@ import (
 
 	"github.com/hoodcloud/infra/internal/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 type pki struct {
 	ca                   *x509.Certificate
@@ -144,19 +141,6 @@ func TestCheckScriptGoldenAndShellcheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("testdata", "mtls-check.sh.golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if want, err := os.ReadFile(path); err != nil || string(want) != s {
-		t.Errorf("script differs from golden (-update to accept): %v\n%s", err, s)
-	}
-	sc := testkit.RequireTool(t, "shellcheck")
-	cmd := exec.Command(sc, "--shell=bash", "--severity=style", "-")
-	cmd.Stdin = strings.NewReader(s)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("shellcheck:\n%s", out)
-	}
+	testkit.Golden(t, "mtls-check.sh.golden", s)
+	testkit.Shellcheck(t, "mtls-check.sh", s)
 }

@@ -22,6 +22,8 @@ type graph struct {
 	ctx  *pulumi.Context
 	cfg  *Config
 	topo Topology
+	// bundles are the application bundles, checked before anything was registered.
+	bundles map[string]*compose.Prepared
 
 	storage *awsstorage.Storage
 	iam     *awsiam.IAM

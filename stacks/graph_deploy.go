@@ -80,8 +80,9 @@ func (g *graph) deploys() error {
 	g.controlPlane, err = compose.New(g.ctx, "control-plane-app", &compose.Args{
 		Layout:       compose.ControlPlane(),
 		Connection:   cp.Connection,
-		Project:      "hoodcloud",
+		Project:      ControlPlaneProject,
 		BundleDir:    g.cfg.BundlePath(),
+		Prepared:     g.bundles[ControlPlaneProject],
 		Env:          vars,
 		EnvInputs:    envInputs,
 		RegistryAuth: registry,
@@ -100,8 +101,9 @@ func (g *graph) deploys() error {
 	g.payment, err = compose.New(g.ctx, "payment-app", &compose.Args{
 		Layout:       compose.Payment(),
 		Connection:   pay.Connection,
-		Project:      "hoodcloud-payment",
+		Project:      PaymentProject,
 		BundleDir:    g.cfg.BundlePath(),
+		Prepared:     g.bundles[PaymentProject],
 		Env:          vars,
 		EnvInputs:    envInputs,
 		RegistryAuth: registry,
@@ -161,21 +163,36 @@ func plainEnv(cfg *Config) (map[string]string, error) {
 	return vars, nil
 }
 
-// checkBundle validates the application bundle against the Port Reference and the .env before any
-// resource is registered, so a bad bundle fails `pulumi preview` with nothing half-built.
-func checkBundle(cfg *Config) error {
+// prepareBundles reads and checks the application bundle for both stacks against the Port Reference and
+// the .env before any resource is registered, so a bad bundle fails `pulumi preview` with nothing
+// half-built; the compose components reuse what was loaded here.
+func prepareBundles(cfg *Config) (map[string]*compose.Prepared, error) {
 	vars, err := plainEnv(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, k := range resourceEnv {
-		vars[k] = "unknown-until-deploy" // what compose.New checks at preview, too
-	}
+	out := map[string]*compose.Prepared{}
 	var errs []error
-	for _, l := range []compose.Layout{compose.ControlPlane(), compose.Payment()} {
-		if err := compose.CheckBundle(cfg.BundlePath(), "hoodcloud", l, vars); err != nil {
+	// Fixed order, so that the error of a bad bundle reads the same on every run.
+	for _, project := range []string{ControlPlaneProject, PaymentProject} {
+		p, err := compose.Prepare(cfg.BundlePath(), project, stackLayouts[project], vars, resourceEnv)
+		if err != nil {
 			errs = append(errs, err)
+			continue
 		}
+		out[project] = p
 	}
-	return errors.Join(errs...)
+	return out, errors.Join(errs...)
 }
+
+// stackLayouts maps each compose project to its layout.
+var stackLayouts = map[string]compose.Layout{
+	ControlPlaneProject: compose.ControlPlane(),
+	PaymentProject:      compose.Payment(),
+}
+
+// The compose project names of the two stacks.
+const (
+	ControlPlaneProject = "hoodcloud"
+	PaymentProject      = "hoodcloud-payment"
+)

@@ -24,10 +24,11 @@ func Deploy(ctx *pulumi.Context) (*Outputs, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkBundle(cfg); err != nil {
+	bundles, err := prepareBundles(cfg)
+	if err != nil {
 		return nil, fmt.Errorf("stack %q application bundle: %w", ctx.Stack(), err)
 	}
-	g := &graph{ctx: ctx, cfg: cfg, topo: NewTopology(cfg.Topology, cfg.VaultHost)}
+	g := &graph{ctx: ctx, cfg: cfg, topo: NewTopology(cfg.Topology, cfg.VaultHost), bundles: bundles}
 	for _, layer := range []func() error{g.aws, g.hetzner, g.pki, g.nats, g.vault, g.deploys} {
 		if err := layer(); err != nil {
 			return nil, err

@@ -63,6 +63,9 @@ type Args struct {
 	// and their digest labels every service bind-mounting a path under HostSecretsDir, so that the
 	// redeploy recreates exactly those services to load the new files.
 	ExtraHashes []pulumi.StringInput
+	// Prepared, when set, is the bundle already read and checked by Prepare with these same BundleDir,
+	// Project, Layout and Env; New then does not load the compose files again.
+	Prepared *Prepared
 	// DependsOn are steps that must finish before the upload (host baseline, certificates, credentials).
 	DependsOn []pulumi.Resource
 	// WaitAttempts and WaitInterval (seconds) bound each wait; zero means the defaults.

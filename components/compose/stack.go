@@ -38,10 +38,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.Validate(); err != nil {
 		return nil, component.Wrap(TypeToken, name, err)
 	}
-	bundle, _, mounts, err := stackBundle(args.BundleDir, args.Project, args.Layout, args.previewEnv())
-	if err != nil {
-		return nil, component.Wrap(TypeToken, name, err)
+	prep := args.Prepared
+	if prep == nil {
+		var err error
+		if prep, err = Prepare(args.BundleDir, args.Project, args.Layout, args.Env, sortedKeys(args.EnvInputs)); err != nil {
+			return nil, component.Wrap(TypeToken, name, err)
+		}
 	}
+	bundle, mounts := prep.bundle, prep.mounts
 	dir := DirParams{Project: args.Project, Dir: args.remoteDir()}
 	attempts, interval := args.waits()
 	projectScript, err := RenderProject(dir)
@@ -175,4 +179,29 @@ func stackBundle(dir, project string, l Layout, env map[string]string) (*Bundle,
 	mounts := planMounts(p, abs, bundle)
 	used := bundle.Only(append(append([]string(nil), l.ComposeFiles...), mounts.used()...))
 	return used, p, mounts, nil
+}
+
+// Prepared is a bundle read, checked against the Port Reference and the .env, and reduced to what one
+// stack uses. A program that must refuse a bad bundle before registering anything prepares it first and
+// hands it to New, so the compose files are loaded once.
+type Prepared struct {
+	bundle *Bundle
+	mounts MountPlan
+}
+
+// Hash is the content hash of what the stack ships.
+func (p *Prepared) Hash() string { return p.bundle.Hash() }
+
+// Prepare reads and checks the bundle for one stack. env is the plain .env; inputKeys are the keys whose
+// values only resources know (checked as placeholders, as at preview).
+func Prepare(dir, project string, l Layout, env map[string]string, inputKeys []string) (*Prepared, error) {
+	a := &Args{Env: env, EnvInputs: map[string]pulumi.StringInput{}}
+	for _, k := range inputKeys {
+		a.EnvInputs[k] = pulumi.String("")
+	}
+	bundle, _, mounts, err := stackBundle(dir, project, l, a.previewEnv())
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{bundle: bundle, mounts: mounts}, nil
 }

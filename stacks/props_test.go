@@ -3,24 +3,15 @@ package stacks_test
 import (
 	"sort"
 
+	"github.com/hoodcloud/infra/internal/testkit"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
 
 func key(k string) resource.PropertyKey { return resource.PropertyKey(k) }
 
 // plain unwraps secrets and outputs so that a test can read a value regardless of its secretness.
-func plain(v resource.PropertyValue) resource.PropertyValue {
-	for {
-		switch {
-		case v.IsSecret():
-			v = v.SecretValue().Element
-		case v.IsOutput():
-			v = v.OutputValue().Element
-		default:
-			return v
-		}
-	}
-}
+var plain = testkit.Plain
 
 // str reads a string input by path of keys.
 func str(m resource.PropertyMap, keys ...string) string {

@@ -106,34 +106,17 @@ func mustRunNATS(t testing.TB, mutate func(a *Args)) *run {
 	return r
 }
 
-func (r *run) named(t testing.TB, typ, name string) testkit.Registration {
-	t.Helper()
-	g, ok := r.rec.Named(typ, name)
-	if !ok {
-		t.Fatalf("no %s named %s", typ, name)
-	}
-	return g
-}
-
 // plain unwraps secrets and outputs to the string inside.
 func plain(v resource.PropertyValue) string {
-	for {
-		switch {
-		case v.IsSecret():
-			v = v.SecretValue().Element
-		case v.IsOutput():
-			v = v.OutputValue().Element
-		case v.IsString():
-			return v.StringValue()
-		default:
-			return ""
-		}
+	if v = testkit.Plain(v); v.IsString() {
+		return v.StringValue()
 	}
+	return ""
 }
 
 func TestInventoryAndParents(t *testing.T) {
 	r := mustRunNATS(t, nil)
-	comp := r.named(t, TypeToken, "nats")
+	comp := r.rec.MustNamed(t, TypeToken, "nats")
 	got := map[string][]string{}
 	for _, g := range r.rec.Registrations() {
 		if g.URN == comp.URN || g.Name == "control-plane-baseline" {
@@ -182,9 +165,9 @@ func TestStepsScriptsStdinAndOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	install := r.named(t, cmdType, "nats-certbot-install")
-	addr := r.named(t, cmdType, "nats-certbot-vault-addr")
-	issue := r.named(t, cmdType, "nats-certbot-issue")
+	install := r.rec.MustNamed(t, cmdType, "nats-certbot-install")
+	addr := r.rec.MustNamed(t, cmdType, "nats-certbot-vault-addr")
+	issue := r.rec.MustNamed(t, cmdType, "nats-certbot-issue")
 	for _, c := range []struct {
 		g      testkit.Registration
 		script string

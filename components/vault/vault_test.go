@@ -12,6 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hoodcloud/infra/internal/testkit"
 )
 
 const (
@@ -27,7 +29,7 @@ const (
 func TestInventory(t *testing.T) {
 	r := mustRun(t, nil)
 	count := map[string][]string{}
-	comp := r.named(t, TypeToken, "vault").URN
+	comp := r.rec.MustNamed(t, TypeToken, "vault").URN
 	for _, g := range r.rec.Registrations() {
 		if g.Type == TypeToken || strings.HasSuffix(g.Name, "-baseline") {
 			continue
@@ -54,7 +56,7 @@ func TestInventory(t *testing.T) {
 		t.Errorf("inventory (-want +got):\n%s", d)
 	}
 	// Managed resources go through the component's provider.
-	prov := r.named(t, providerType, "vault-provider")
+	prov := r.rec.MustNamed(t, providerType, "vault-provider")
 	for _, typ := range []string{mountType, kvType, policyType, roleType, secretIDType} {
 		for _, g := range r.rec.OfType(typ) {
 			if !strings.HasPrefix(g.Provider, prov.URN+"::") {
@@ -64,14 +66,14 @@ func TestInventory(t *testing.T) {
 	}
 	// Protected: the init step (the only copy of the keys) and the KV mount; not the secrets.
 	for typ, name := range map[string]string{cmdType: "vault-init", mountType: "vault-kv"} {
-		if !r.named(t, typ, name).Protect {
+		if !r.rec.MustNamed(t, typ, name).Protect {
 			t.Errorf("%s not protected", name)
 		}
 	}
-	if r.named(t, kvType, "vault-secret-payment-stripe").Protect || r.named(t, cmdType, "vault-install").Protect {
+	if r.rec.MustNamed(t, kvType, "vault-secret-payment-stripe").Protect || r.rec.MustNamed(t, cmdType, "vault-install").Protect {
 		t.Errorf("unexpected protection")
 	}
-	init := r.named(t, cmdType, "vault-init")
+	init := r.rec.MustNamed(t, cmdType, "vault-init")
 	if d := cmp.Diff([]string{"create", "triggers", "connection"}, init.IgnoreChanges); d != "" {
 		t.Errorf("init ignoreChanges (-want +got):\n%s", d)
 	}
@@ -79,7 +81,7 @@ func TestInventory(t *testing.T) {
 
 func TestOrdering(t *testing.T) {
 	r := mustRun(t, nil)
-	urn := func(typ, name string) string { return r.named(t, typ, name).URN }
+	urn := func(typ, name string) string { return r.rec.MustNamed(t, typ, name).URN }
 	must := []struct{ from, to [2]string }{
 		{[2]string{cmdType, "vault-install"}, [2]string{cmdType, "control-plane-baseline"}},
 		{[2]string{cmdType, "vault-init"}, [2]string{cmdType, "vault-install"}},
@@ -97,7 +99,7 @@ func TestOrdering(t *testing.T) {
 		{[2]string{cmdType, "vault-certbot-approle-files"}, [2]string{secretIDType, "vault-certbot-secret-id"}},
 	}
 	for _, m := range must {
-		if !dependsOn(r.rec, r.named(t, m.from[0], m.from[1]), urn(m.to[0], m.to[1])) {
+		if !r.rec.DependsOn(r.rec.MustNamed(t, m.from[0], m.from[1]), urn(m.to[0], m.to[1])) {
 			t.Errorf("%s does not wait for %s", m.from[1], m.to[1])
 		}
 	}
@@ -108,11 +110,11 @@ func TestOrdering(t *testing.T) {
 		{"vault-init", "vault-unseal"},
 	}
 	for _, n := range never {
-		if dependsOn(r.rec, r.named(t, cmdType, n.from), urn(cmdType, n.to)) {
+		if r.rec.DependsOn(r.rec.MustNamed(t, cmdType, n.from), urn(cmdType, n.to)) {
 			t.Errorf("%s waits for %s", n.from, n.to)
 		}
 	}
-	revoke := r.named(t, cmdType, "vault-revoke-root")
+	revoke := r.rec.MustNamed(t, cmdType, "vault-revoke-root")
 	allowed := map[string]bool{urn(cmdType, "vault-credential"): true, urn(cmdType, "vault-init"): true}
 	for _, d := range append(append([]string{}, revoke.Dependencies...), revoke.PropertyDependencies["stdin"]...) {
 		if !allowed[d] {
@@ -122,7 +124,7 @@ func TestOrdering(t *testing.T) {
 	if len(revoke.Dependencies) == 0 {
 		t.Errorf("revoke-root has no explicit dependency on the credential step")
 	}
-	if dependsOn(r.rec, revoke, urn(mountType, "vault-kv")) {
+	if r.rec.DependsOn(revoke, urn(mountType, "vault-kv")) {
 		t.Errorf("revoke-root waits for the KV mount")
 	}
 }
@@ -135,10 +137,10 @@ func TestAutoUnsealHasNoUnsealStepAndUsesRecoveryKeys(t *testing.T) {
 	if _, ok := r.rec.Named(cmdType, "vault-unseal"); ok {
 		t.Error("an unseal step exists although KMS unseals Vault")
 	}
-	if !dependsOn(r.rec, r.named(t, cmdType, "vault-credential"), r.named(t, cmdType, "vault-init").URN) {
+	if !r.rec.DependsOn(r.rec.MustNamed(t, cmdType, "vault-credential"), r.rec.MustNamed(t, cmdType, "vault-init").URN) {
 		t.Error("credential does not wait for init")
 	}
-	create := r.named(t, cmdType, "vault-init").Inputs["create"].StringValue()
+	create := r.rec.MustNamed(t, cmdType, "vault-init").Inputs["create"].StringValue()
 	if !strings.Contains(create, "-recovery-shares=5") {
 		t.Errorf("init does not ask for recovery keys")
 	}
@@ -149,11 +151,11 @@ func TestAutoUnsealHasNoUnsealStepAndUsesRecoveryKeys(t *testing.T) {
 
 func TestProviderLogsInWithTheAppRoleNeverTheRootToken(t *testing.T) {
 	r := mustRun(t, nil)
-	p := r.named(t, providerType, "vault-provider")
+	p := r.rec.MustNamed(t, providerType, "vault-provider")
 	if _, ok := p.Inputs["token"]; ok {
 		t.Errorf("the provider has a token input")
 	}
-	login := unwrap(p.Inputs["authLogin"])
+	login := testkit.Plain(p.Inputs["authLogin"])
 	if login.IsString() { // providers may receive object config JSON-encoded
 		var m map[string]any
 		if err := json.Unmarshal([]byte(login.StringValue()), &m); err != nil {
@@ -165,18 +167,18 @@ func TestProviderLogsInWithTheAppRoleNeverTheRootToken(t *testing.T) {
 		t.Fatalf("authLogin = %v", login)
 	}
 	lm := login.ObjectValue()
-	if got := unwrap(lm["path"]); !got.IsString() || got.StringValue() != LoginPath {
+	if got := testkit.Plain(lm["path"]); !got.IsString() || got.StringValue() != LoginPath {
 		t.Errorf("authLogin.path = %v, want %s", got, LoginPath)
 	}
-	params := unwrap(lm["parameters"]).ObjectValue()
-	if unwrap(params["role_id"]).StringValue() != mockProgramRole || unwrap(params["secret_id"]).StringValue() != mockProgramSecret {
+	params := testkit.Plain(lm["parameters"]).ObjectValue()
+	if testkit.Plain(params["role_id"]).StringValue() != mockProgramRole || testkit.Plain(params["secret_id"]).StringValue() != mockProgramSecret {
 		t.Errorf("authLogin.parameters = %v", params)
 	}
 	if !p.Inputs["authLogin"].ContainsSecrets() {
 		t.Errorf("authLogin (holding the secret_id) is not secret")
 	}
 	for k, want := range map[string]bool{"skipChildToken": true, "skipTlsVerify": false} {
-		if v := unwrap(p.Inputs[resource.PropertyKey(k)]); !v.IsBool() || v.BoolValue() != want {
+		if v := testkit.Plain(p.Inputs[resource.PropertyKey(k)]); !v.IsBool() || v.BoolValue() != want {
 			t.Errorf("%s = %v, want %v", k, v, want)
 		}
 	}
@@ -185,14 +187,14 @@ func TestProviderLogsInWithTheAppRoleNeverTheRootToken(t *testing.T) {
 			t.Errorf("provider %s carry the root token", path)
 		}
 	}
-	caFile := unwrap(p.Inputs["caCertFile"]).StringValue()
+	caFile := testkit.Plain(p.Inputs["caCertFile"]).StringValue()
 	if !regexp.MustCompile(`/[0-9a-f]{16}\.pem$`).MatchString(caFile) {
 		t.Errorf("caCertFile = %q", caFile)
 	}
 	if b, err := os.ReadFile(caFile); err != nil || string(b) != fixtureTLS(t).CA {
 		t.Errorf("CA file %s: %v (content matches: %v)", caFile, err, string(b) == fixtureTLS(t).CA)
 	}
-	if unwrap(p.Inputs["address"]).StringValue() != "https://203.0.113.10:8200" {
+	if testkit.Plain(p.Inputs["address"]).StringValue() != "https://203.0.113.10:8200" {
 		t.Errorf("address = %v", p.Inputs["address"])
 	}
 }
@@ -214,7 +216,7 @@ func TestCACertPathIsDeterministicAndRelative(t *testing.T) {
 
 func TestConsumersGetExactlyTheirPaths(t *testing.T) {
 	r := mustRun(t, nil)
-	pol := r.named(t, policyType, "vault-certbot-policy")
+	pol := r.rec.MustNamed(t, policyType, "vault-certbot-policy")
 	if pol.Inputs["name"].StringValue() != "hoodcloud-certbot" {
 		t.Errorf("policy name %v", pol.Inputs["name"])
 	}
@@ -225,15 +227,15 @@ func TestConsumersGetExactlyTheirPaths(t *testing.T) {
 	if !strings.Contains(text, `capabilities = ["read"]`) {
 		t.Errorf("certbot capabilities:\n%s", text)
 	}
-	role := r.named(t, roleType, "vault-payment-role")
-	if got := unwrap(role.Inputs["tokenPolicies"]).ArrayValue(); len(got) != 1 || unwrap(got[0]).StringValue() != "hoodcloud-payment" {
+	role := r.rec.MustNamed(t, roleType, "vault-payment-role")
+	if got := testkit.Plain(role.Inputs["tokenPolicies"]).ArrayValue(); len(got) != 1 || testkit.Plain(got[0]).StringValue() != "hoodcloud-payment" {
 		t.Errorf("payment role policies = %v", got)
 	}
 	if role.Inputs["backend"].StringValue() != "approle" || role.Inputs["secretIdTtl"].NumberValue() != 0 {
 		t.Errorf("payment role = %v", role.Inputs)
 	}
-	files := r.named(t, cmdType, "vault-payment-approle-files")
-	if host := unwrap(files.Inputs["connection"]).ObjectValue()["host"]; unwrap(host).StringValue() != "203.0.113.20" {
+	files := r.rec.MustNamed(t, cmdType, "vault-payment-approle-files")
+	if host := testkit.Plain(files.Inputs["connection"]).ObjectValue()["host"]; testkit.Plain(host).StringValue() != "203.0.113.20" {
 		t.Errorf("payment files go to %v", host)
 	}
 	if !strings.Contains(files.Inputs["create"].StringValue(), "'/opt/hoodcloud/secrets/vault-approle/payment'") {
@@ -255,21 +257,21 @@ func TestConsumersGetExactlyTheirPaths(t *testing.T) {
 
 func TestSecretsAreKVv2AndStaySecret(t *testing.T) {
 	r := mustRun(t, nil)
-	m := r.named(t, mountType, "vault-kv")
+	m := r.rec.MustNamed(t, mountType, "vault-kv")
 	if m.Inputs["path"].StringValue() != "secret" || m.Inputs["type"].StringValue() != "kv" ||
 		m.Inputs["options"].ObjectValue()["version"].StringValue() != "2" {
 		t.Errorf("mount = %v", m.Inputs)
 	}
-	s := r.named(t, kvType, "vault-secret-payment-stripe")
+	s := r.rec.MustNamed(t, kvType, "vault-secret-payment-stripe")
 	data := s.Inputs["dataJson"]
 	if !data.ContainsSecrets() {
 		t.Fatalf("dataJson is not secret")
 	}
 	want := `{"secret_key":"` + stripeKey + `","webhook_secret":"` + stripeWebhook + `"}`
-	if got := unwrap(data).StringValue(); got != want {
+	if got := testkit.Plain(data).StringValue(); got != want {
 		t.Errorf("dataJson = %s, want %s", got, want)
 	}
-	if unwrap(s.Inputs["name"]).StringValue() != "payment/stripe" || unwrap(s.Inputs["mount"]).StringValue() != "secret" {
+	if testkit.Plain(s.Inputs["name"]).StringValue() != "payment/stripe" || testkit.Plain(s.Inputs["mount"]).StringValue() != "secret" {
 		t.Errorf("secret = %v", s.Inputs)
 	}
 }
@@ -287,13 +289,13 @@ func TestOutputs(t *testing.T) {
 // The unseal and credential steps receive the init output's keys and token on stdin, secret.
 func TestStepsReceiveKeysAndTokenOnStdin(t *testing.T) {
 	r := mustRun(t, nil)
-	unseal := r.named(t, cmdType, "vault-unseal").Inputs["stdin"]
-	if !unseal.ContainsSecrets() || unwrap(unseal).StringValue() != strings.Join(mockUnsealKeys, "\n")+"\n" {
+	unseal := r.rec.MustNamed(t, cmdType, "vault-unseal").Inputs["stdin"]
+	if !unseal.ContainsSecrets() || testkit.Plain(unseal).StringValue() != strings.Join(mockUnsealKeys, "\n")+"\n" {
 		t.Errorf("unseal stdin = %v", unseal)
 	}
 	for _, name := range []string{"vault-credential", "vault-revoke-root"} {
-		in := r.named(t, cmdType, name).Inputs["stdin"]
-		if !in.ContainsSecrets() || unwrap(in).StringValue() != mockRootToken+"\n" {
+		in := r.rec.MustNamed(t, cmdType, name).Inputs["stdin"]
+		if !in.ContainsSecrets() || testkit.Plain(in).StringValue() != mockRootToken+"\n" {
 			t.Errorf("%s stdin = %v", name, in)
 		}
 	}
@@ -303,15 +305,15 @@ func TestStepsReceiveKeysAndTokenOnStdin(t *testing.T) {
 		a.RootToken = secretString("hvs.CONFIGUREDTOKEN")
 		a.UnsealKeys = pulumi.ToSecret(pulumi.StringArray{pulumi.String("a2V5LTE="), pulumi.String("a2V5LTI=")}).(pulumi.StringArrayOutput)
 	})
-	if got := unwrap(r.named(t, cmdType, "vault-credential").Inputs["stdin"]).StringValue(); got != "hvs.CONFIGUREDTOKEN\n" {
+	if got := testkit.Plain(r.rec.MustNamed(t, cmdType, "vault-credential").Inputs["stdin"]).StringValue(); got != "hvs.CONFIGUREDTOKEN\n" {
 		t.Errorf("credential stdin = %q", got)
 	}
-	if got := unwrap(r.named(t, cmdType, "vault-unseal").Inputs["stdin"]).StringValue(); got != "a2V5LTE=\na2V5LTI=\n" {
+	if got := testkit.Plain(r.rec.MustNamed(t, cmdType, "vault-unseal").Inputs["stdin"]).StringValue(); got != "a2V5LTE=\na2V5LTI=\n" {
 		t.Errorf("unseal stdin = %q", got)
 	}
 	// Files for install: the bundle carries every file, the key among them, and is secret.
-	install := r.named(t, cmdType, "vault-install")
-	if !install.Inputs["stdin"].ContainsSecrets() || !strings.Contains(unwrap(install.Inputs["stdin"]).StringValue(), "key.pem ") {
+	install := r.rec.MustNamed(t, cmdType, "vault-install")
+	if !install.Inputs["stdin"].ContainsSecrets() || !strings.Contains(testkit.Plain(install.Inputs["stdin"]).StringValue(), "key.pem ") {
 		t.Errorf("install stdin = %v", install.Inputs["stdin"])
 	}
 	if tr := install.Inputs["triggers"].ArrayValue(); len(tr) != 2 {
@@ -351,7 +353,7 @@ func deepString(v resource.PropertyValue) string {
 
 // plainMappable turns a property value into plain Go values, secrets included (for comparisons only).
 func plainMappable(v resource.PropertyValue) any {
-	v = unwrap(v)
+	v = testkit.Plain(v)
 	switch {
 	case v.IsObject():
 		m := map[string]any{}

@@ -6,7 +6,9 @@ package testkit
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
+	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
@@ -215,12 +217,42 @@ func (r *Recorder) DependsOn(reg Registration, target string) bool {
 	return false
 }
 
+// allDeps are the resources g waits for: its dependencies, its properties' dependencies, and its explicit
+// provider (a resource managed through a provider waits for everything the provider's configuration waits
+// for, as the engine orders it).
 func allDeps(g Registration) []string {
 	out := append([]string(nil), g.Dependencies...)
 	for _, v := range g.PropertyDependencies {
 		out = append(out, v...)
 	}
+	if i := strings.LastIndex(g.Provider, "::"); i > 0 {
+		out = append(out, g.Provider[:i])
+	}
 	return out
+}
+
+// MustNamed is Named that fails the test when the resource does not exist.
+func (r *Recorder) MustNamed(t testing.TB, typ, name string) Registration {
+	t.Helper()
+	g, ok := r.Named(typ, name)
+	if !ok {
+		t.Fatalf("no %s named %s", typ, name)
+	}
+	return g
+}
+
+// Plain unwraps secrets and outputs, so a test can read a value whatever its secretness.
+func Plain(v resource.PropertyValue) resource.PropertyValue {
+	for {
+		switch {
+		case v.IsSecret():
+			v = v.SecretValue().Element
+		case v.IsOutput():
+			v = v.OutputValue().Element
+		default:
+			return v
+		}
+	}
 }
 
 func sortedCopy(in []string) []string {

@@ -198,6 +198,14 @@ func TestDeployOrdering(t *testing.T) {
 			}
 		}
 	}
+	// Services start only after their secrets are in Vault; a rotated secret is written before the restart.
+	for _, deploy := range []string{"control-plane-app-deploy", "payment-app-deploy"} {
+		for _, kv := range r.rec.OfType("vault:kv/secretV2:SecretV2") {
+			if !r.rec.DependsOn(step(deploy), kv.URN) {
+				t.Errorf("%s does not wait for Vault secret %s", deploy, kv.Name)
+			}
+		}
+	}
 	// Independent work stays independent: the control plane's deploy does not wait for the payment's.
 	if r.rec.DependsOn(step("control-plane-app-deploy"), step("payment-app-deploy").URN) {
 		t.Error("control-plane deploy is serialised behind the payment deploy")

@@ -137,6 +137,10 @@ func (r *reader) providerSecret(namespace, key string) pulumi.StringOutput {
 			namespace, key, namespace, key))
 		return pulumi.String("").ToStringOutput()
 	}
+	if r.isSecret != nil && !r.isSecret(namespace+":"+key) {
+		r.errs = append(r.errs, fmt.Errorf("%s:%s: expected an encrypted value (pulumi config set --secret %s:%s …), found a plaintext value",
+			namespace, key, namespace, key))
+	}
 	return v
 }
 

@@ -134,10 +134,11 @@ func (g *graph) deploys() error {
 	return err
 }
 
-// deployDeps is what a stack's deploy waits for: the server's certificate files, its own files, and the
-// given steps (Vault credentials, NATS certificate).
+// deployDeps is what a stack's deploy waits for: the server's certificate files, its own files, the
+// secrets in Vault (services read them at start, and a rotated secret must be written before the restart
+// it triggers), and the given steps (Vault credentials, NATS certificate).
 func (g *graph) deployDeps(h HostPlan, files *hostfiles.Files, more []pulumi.Resource) []pulumi.Resource {
-	deps := []pulumi.Resource{files.Step}
+	deps := append([]pulumi.Resource{files.Step}, g.secrets.Ready...)
 	if f, ok := g.pkiFiles[h.Name]; ok {
 		deps = append(deps, f.Step)
 	}

@@ -35,8 +35,11 @@ func (g *graph) pki() error {
 	for _, h := range g.topo.Hosts {
 		var files []hostfiles.File
 		for _, f := range g.certs.FilesForRoles(h.Roles) {
-			if h.Hosts(platform.Vault) && strings.HasPrefix(f.Path, pki.SecretsDir+"/vault/") {
-				continue // installed with Vault itself
+			// Vault's own listener certificate and key are installed with Vault itself; its CA certificate
+			// (vault/ca.crt) is what the services and the certbot wrapper mount, so it is shipped here too.
+			if h.Hosts(platform.Vault) && strings.HasPrefix(f.Path, pki.SecretsDir+"/vault/") &&
+				f.Path != pki.SecretsDir+"/vault/ca.crt" {
+				continue
 			}
 			files = append(files, hostfiles.File{Path: f.Path, Mode: f.Mode, Content: f.Content})
 		}

@@ -36,6 +36,8 @@ func TestEachServerGetsItsRolesCertificates(t *testing.T) {
 	r := runStack(t, "prod")
 	want := map[string]map[string]string{
 		"control-plane": {
+			// Vault's CA for the services and certbot; Vault's own listener files come with Vault.
+			"/opt/hoodcloud/secrets/vault/ca.crt":         "0644",
 			"/opt/hoodcloud/secrets/agent-gateway/ca.crt": "0644", "/opt/hoodcloud/secrets/agent-gateway/server.crt": "0644",
 			"/opt/hoodcloud/secrets/agent-gateway/server.key": "0644",
 			"/opt/hoodcloud/secrets/payment-client/ca.crt":    "0644", "/opt/hoodcloud/secrets/payment-client/client.crt": "0644",

@@ -67,6 +67,8 @@ func TestBadConfigIsRejectedBeforeAnyResource(t *testing.T) {
 			[]string{"hoodcloud:registryPassword: expected an encrypted value", "found a plaintext value"}},
 		{"missing required secret", map[string]any{"stripeSecretKey": nil},
 			[]string{"hoodcloud:stripeSecretKey: expected a secret", "found nothing"}},
+		{"plaintext Hetzner token", map[string]any{"hcloud:token": "plain-token"},
+			[]string{"hcloud:token: expected an encrypted value", "found a plaintext value"}},
 		{"several problems at once", map[string]any{"topology": "x", "domain": "", "adminCidrs": []string{}},
 			[]string{"hoodcloud:topology:", "hoodcloud:domain:", "hoodcloud:adminCidrs:"}},
 	}

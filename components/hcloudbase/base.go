@@ -3,8 +3,9 @@
 // servers never share a physical host.
 //
 // The deploy key is generated in the graph (pulumi-tls, Ed25519): it never exists on an operator's disk,
-// its private half lives only in the stack's encrypted state, and rotating it is `pulumi up --replace` on
-// the key.
+// its private half lives only in the stack's encrypted state. Servers receive it at creation only (Hetzner
+// installs ssh_keys at first boot), so rotating it on running servers means adding the new public key to
+// their authorized_keys first; the README describes the procedure.
 package hcloudbase
 
 import (

@@ -4,7 +4,7 @@ GO    ?= go
 STACK ?= staging
 
 # Validators the tests run (each test fails in CI, rather than skipping, when its tool is missing).
-APT_PACKAGES   := shellcheck cloud-init bats systemd openssh-client curl nats-server python3
+APT_PACKAGES   := shellcheck cloud-init bats systemd openssh-client curl nats-server python3 iptables
 COMPOSE_PLUGIN := $(HOME)/.docker/cli-plugins/docker-compose
 
 .PHONY: test deps apt-tools compose-plugin fmt-check vet unit bench preview
@@ -16,7 +16,7 @@ deps: apt-tools compose-plugin
 
 apt-tools:
 	@missing=""; \
-	for tool in shellcheck cloud-init bats systemd-analyze ssh-keygen curl nats-server python3; do \
+	for tool in shellcheck cloud-init bats systemd-analyze ssh-keygen curl nats-server python3 iptables; do \
 	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; \
 	done; \
 	if [ -n "$$missing" ]; then \

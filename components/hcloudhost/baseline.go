@@ -18,6 +18,8 @@ var (
 	autoUpgrades string
 	//go:embed files/52hoodcloud-unattended-upgrades
 	unattendedUpgrades string
+	//go:embed files/hoodcloud-block-metadata.service
+	blockMetadataUnit string
 	//go:embed cloud-init.yaml.tmpl
 	cloudInitTemplate string
 	//go:embed host-baseline.sh.tmpl
@@ -43,7 +45,11 @@ var Files = []File{
 	{Path: "/etc/ssh/sshd_config.d/10-hoodcloud.conf", Mode: "0644", Content: sshdHardening},
 	{Path: "/etc/apt/apt.conf.d/20auto-upgrades", Mode: "0644", Content: autoUpgrades},
 	{Path: "/etc/apt/apt.conf.d/52hoodcloud-unattended-upgrades", Mode: "0644", Content: unattendedUpgrades},
+	{Path: "/etc/systemd/system/" + BlockMetadataUnit, Mode: "0644", Content: blockMetadataUnit},
 }
+
+// BlockMetadataUnit keeps containers away from the metadata service (it serves the SSH host key).
+const BlockMetadataUnit = "hoodcloud-block-metadata.service"
 
 // Dirs are the platform's directories. secrets/ is 0711: root lists it, containers running as other users
 // can still open the 0644 key files they are given by path (guide 2.3).

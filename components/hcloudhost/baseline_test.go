@@ -123,3 +123,39 @@ func TestRenderCloudInitRefusesANonEd25519HostKey(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// The metadata-blocking unit is valid for systemd, and both deliveries enable it.
+func TestBlockMetadataUnitVerifies(t *testing.T) {
+	sa := testkit.RequireTool(t, "systemd-analyze")
+	dir := t.TempDir()
+	// The unit requires docker.service; a minimal stand-in lets verify resolve the dependency.
+	if err := os.WriteFile(filepath.Join(dir, "docker.service"), []byte("[Service]\nExecStart=/bin/true\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unit := filepath.Join(dir, BlockMetadataUnit)
+	if err := os.WriteFile(unit, []byte(blockMetadataUnit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sa, "verify", "--man=no", unit)
+	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+dir+":")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+	}
+	broken := filepath.Join(dir, "broken.service")
+	if err := os.WriteFile(broken, []byte(strings.Replace(blockMetadataUnit, "/usr/sbin/iptables -I", "iptables-missing -I", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd = exec.Command(sa, "verify", "--man=no", broken)
+	cmd.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+dir+":")
+	if out, err := cmd.CombinedOutput(); err == nil {
+		t.Fatalf("systemd-analyze accepted a unit with a relative ExecStart:\n%s", out)
+	}
+	ci := renderFixtureCloudInit(t)
+	script, err := RenderBaselineScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ci, "enable, --now, "+BlockMetadataUnit) || !strings.Contains(script, "systemctl restart "+BlockMetadataUnit) {
+		t.Error("a delivery does not enable the metadata block")
+	}
+}

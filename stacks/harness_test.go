@@ -2,6 +2,9 @@ package stacks_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -20,12 +23,34 @@ type run struct {
 	outputs *stacks.Outputs
 }
 
+// programRoot is the project directory the mocked program runs in: a temporary directory whose testdata
+// links to the repository's, so that files the program writes beside Pulumi.yaml (the Vault provider's
+// CA file) land outside the work tree.
+var programRoot string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hoodcloud-program-root-")
+	if err == nil {
+		abs, _ := filepath.Abs(filepath.Join(repoRoot, "testdata"))
+		err = os.Symlink(abs, filepath.Join(dir, "testdata"))
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "program root:", err)
+		os.Exit(2)
+	}
+	programRoot = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 func stackConfig(t testing.TB, stack string) testkit.StackConfig {
 	t.Helper()
 	sc, err := testkit.LoadStackConfig(repoRoot, stack)
 	if err != nil {
 		t.Fatalf("load %s config: %v", stack, err)
 	}
+	sc.Root = programRoot
 	return sc
 }
 

@@ -2,9 +2,6 @@ package compose
 
 import (
 	"archive/tar"
-	"bytes"
-	"encoding/base64"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,25 +68,11 @@ func TestBundleTarIsDeterministicAndComplete(t *testing.T) {
 	if s1 != s2 {
 		t.Fatal("two streams of the same bundle differ")
 	}
-	raw, err := base64.StdEncoding.DecodeString(s1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(bytes.NewReader(raw))
-	got := map[string]string{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	got, headers := untarWithHeaders(t, s1)
+	for _, h := range headers {
 		if h.Uid != 0 || h.Gid != 0 || h.ModTime.Unix() != 0 || h.Typeflag != tar.TypeReg {
 			t.Errorf("%s: header not normalised: %+v", h.Name, h)
 		}
-		body, _ := io.ReadAll(tr)
-		got[h.Name] = string(body)
 	}
 	if got[EnvFileName] != "DOMAIN=example.org\n" {
 		t.Errorf(".env in the stream: %q", got[EnvFileName])

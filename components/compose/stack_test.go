@@ -370,22 +370,31 @@ func TestStackUploadCarriesBundleEnvAndOverride(t *testing.T) {
 
 func untar(t *testing.T, b64 string) map[string]string {
 	t.Helper()
+	files, _ := untarWithHeaders(t, b64)
+	return files
+}
+
+// untarWithHeaders decodes an upload stream: file name → content, and every header in stream order.
+func untarWithHeaders(t *testing.T, b64 string) (map[string]string, []*tar.Header) {
+	t.Helper()
 	raw, err := base64.StdEncoding.DecodeString(b64)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tr := tar.NewReader(bytes.NewReader(raw))
 	out := map[string]string{}
+	var headers []*tar.Header
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return out
+			return out, headers
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(tr)
 		out[h.Name] = string(body)
+		headers = append(headers, h)
 	}
 }
 

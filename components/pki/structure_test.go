@@ -1,7 +1,6 @@
 package pki_test
 
 import (
-	"encoding/json"
 	"sort"
 	"strings"
 	"testing"
@@ -196,30 +195,11 @@ func TestPrivateKeysStaySecret(t *testing.T) {
 	}
 }
 
-// snapshot is every registration's inputs and options, for byte comparison.
-func snapshot(t *testing.T, r *run) map[string]string {
-	t.Helper()
-	out := map[string]string{}
-	for _, g := range r.rec.Registrations() {
-		b, err := json.Marshal(struct {
-			Inputs  any
-			Parent  string
-			Protect bool
-			Deps    []string
-		}{g.Inputs.Mappable(), g.Parent, g.Protect, g.Dependencies})
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[g.URN] = string(b)
-	}
-	return out
-}
-
 // Two runs register byte-identical inputs and yield the same certificates: a second `pulumi up` changes
 // nothing.
 func TestDeterministic(t *testing.T) {
 	a, b := runPKI(t, fixtureArgs()), runPKI(t, fixtureArgs())
-	if d := cmp.Diff(snapshot(t, a), snapshot(t, b)); d != "" {
+	if d := cmp.Diff(a.rec.Snapshot(t), b.rec.Snapshot(t)); d != "" {
 		t.Errorf("inputs differ between two runs:\n%s", d)
 	}
 	if a.payment.cert != b.payment.cert || a.vaultCA != b.vaultCA {

@@ -4,6 +4,7 @@
 package testkit
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -258,5 +259,27 @@ func Plain(v resource.PropertyValue) resource.PropertyValue {
 func sortedCopy(in []string) []string {
 	out := append([]string(nil), in...)
 	sort.Strings(out)
+	return out
+}
+
+// Snapshot is every registration's inputs and options as JSON, keyed by URN, for byte comparison of two
+// runs: equal snapshots mean a second `pulumi up` would change nothing.
+func (r *Recorder) Snapshot(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, g := range r.Registrations() {
+		b, err := json.Marshal(struct {
+			Inputs                       any
+			Parent                       string
+			Protect                      bool
+			Deps                         []string
+			PropDeps                     map[string][]string
+			IgnoreChanges, SecretOutputs []string
+		}{g.Inputs.Mappable(), g.Parent, g.Protect, g.Dependencies, g.PropertyDependencies, g.IgnoreChanges, g.AdditionalSecretOutputs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[g.URN] = string(b)
+	}
 	return out
 }

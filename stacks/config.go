@@ -45,9 +45,12 @@ type Config struct {
 	// VaultUnsealKeys is set only for a Vault initialised outside this stack (JSON list, secret).
 	VaultUnsealKeys pulumi.StringOutput
 	HasUnsealKeys   bool
-	// VaultRootToken is set only for a Vault initialised outside this stack (secret).
+	// VaultRootToken (secret) replaces the revoked bootstrap token: for an adopted Vault, or to re-run the
+	// steps that need root (vault operator generate-root).
 	VaultRootToken pulumi.StringOutput
 	HasRootToken   bool
+	// VaultAlreadyInitialized adopts a Vault initialised outside this stack.
+	VaultAlreadyInitialized bool
 	// AWSRegion is the AWS provider's region (aws:region); Vault's KMS seal and the services use it.
 	AWSRegion string
 
@@ -107,6 +110,7 @@ func loadConfig(stack, root string, r *reader) (*Config, error) {
 	c.VaultAutoUnseal = r.boolean("vaultAutoUnseal")
 	c.VaultUnsealKeys, c.HasUnsealKeys = r.optionalSecret("vaultUnsealKeys")
 	c.VaultRootToken, c.HasRootToken = r.optionalSecret("vaultRootToken")
+	c.VaultAlreadyInitialized = r.boolean("vaultAlreadyInitialized")
 	c.AWSRegion = r.providerString("aws", "region")
 	c.CloudflareAPIToken = r.requiredSecret("cloudflareApiToken")
 	c.StripeSecretKey = r.requiredSecret("stripeSecretKey")

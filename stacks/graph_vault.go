@@ -62,8 +62,11 @@ func (g *graph) vault() error {
 			return keys, nil
 		}).(pulumi.StringArrayOutput)
 	}
+	// A configured root token replaces the revoked bootstrap token: the steps that need root (credential,
+	// revoke) get it on stdin, re-run, and revoke it again. Adopting a Vault initialised elsewhere is a
+	// separate, explicit choice.
+	args.AlreadyInitialized = g.cfg.VaultAlreadyInitialized
 	if g.cfg.HasRootToken {
-		args.AlreadyInitialized = true
 		args.RootToken = g.cfg.VaultRootToken
 	}
 	if g.cfg.VaultAutoUnseal {

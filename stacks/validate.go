@@ -133,6 +133,14 @@ func (c *Config) validateVault() []error {
 	case c.VaultKeyShares > 1 && c.VaultKeyThreshold < 2:
 		bad("vaultKeyThreshold", "at least 2 when there are several shares (Vault refuses 1 of n)", strconv.Itoa(c.VaultKeyThreshold))
 	}
+	if c.VaultAlreadyInitialized {
+		if !c.HasRootToken {
+			bad("vaultRootToken", "a root token of the adopted Vault (vault operator generate-root), because hoodcloud:vaultAlreadyInitialized is true", "nothing")
+		}
+		if !c.HasUnsealKeys && !c.VaultAutoUnseal {
+			bad("vaultUnsealKeys", "the unseal keys of the adopted Vault, because hoodcloud:vaultAlreadyInitialized is true", "nothing")
+		}
+	}
 	if len(c.VaultPGPKeys) != 0 && len(c.VaultPGPKeys) != c.VaultKeyShares {
 		bad("vaultPgpKeys", fmt.Sprintf("one key per share (%d)", c.VaultKeyShares), fmt.Sprintf("%d keys", len(c.VaultPGPKeys)))
 	}

@@ -69,6 +69,8 @@ func TestBadConfigIsRejectedBeforeAnyResource(t *testing.T) {
 			[]string{"hoodcloud:stripeSecretKey: expected a secret", "found nothing"}},
 		{"plaintext Hetzner token", map[string]any{"hcloud:token": "plain-token"},
 			[]string{"hcloud:token: expected an encrypted value", "found a plaintext value"}},
+		{"adopted Vault without its keys", map[string]any{"vaultAlreadyInitialized": true},
+			[]string{"hoodcloud:vaultRootToken: expected a root token of the adopted Vault", "hoodcloud:vaultUnsealKeys: expected the unseal keys of the adopted Vault"}},
 		{"several problems at once", map[string]any{"topology": "x", "domain": "", "adminCidrs": []string{}},
 			[]string{"hoodcloud:topology:", "hoodcloud:domain:", "hoodcloud:adminCidrs:"}},
 	}

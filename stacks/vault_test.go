@@ -178,3 +178,25 @@ func TestVaultAutoUnseal(t *testing.T) {
 		t.Error("vault install stdin (with the seal credentials) is not secret")
 	}
 }
+
+// A fresh root token (vault operator generate-root) re-runs exactly the steps that need root, which revoke
+// it again; init, unseal and the deploys do not move.
+func TestFreshRootTokenReRunsOnlyTheRootSteps(t *testing.T) {
+	sc := stackConfig(t, "prod")
+	before := mustRun(t, sc, nil)
+	sc2 := sc.With("vaultRootToken", "fixture-generated-root-token-44e1")
+	sc2.Secrets["hoodcloud:vaultRootToken"] = "fixture-generated-root-token-44e1"
+	after := mustRun(t, sc2, nil)
+	if d := cmp.Diff([]string{"vault-credential", "vault-revoke-root"}, changedSteps(t, before, after)); d != "" {
+		t.Errorf("re-run steps (-want +got):\n%s", d)
+	}
+	for _, name := range []string{"vault-credential", "vault-revoke-root"} {
+		step := after.rec.MustNamed(t, "command:remote:Command", name)
+		if !step.Inputs["stdin"].IsSecret() || !strings.Contains(str(step.Inputs, "stdin"), "fixture-generated-root-token-44e1") {
+			t.Errorf("%s does not receive the configured root token on a secret stdin", name)
+		}
+	}
+	for _, l := range testkit.PlaintextLeaks(after.rec.Registrations(), map[string]string{"root": "fixture-generated-root-token-44e1"}) {
+		t.Error(l)
+	}
+}

@@ -526,3 +526,35 @@ func TestVaultHCLRefusesInjection(t *testing.T) {
 		}
 	}
 }
+
+// A run that fails after placing a new vault.hcl (Vault does not answer) still owes Vault a restart: the
+// re-run with the very same files restarts it, although no file differs any more.
+func TestInstallRetryCompletesAPendingRestart(t *testing.T) {
+	h := newHost(t)
+	s := h.scripts(initParams{})
+	if _, errOut, err := h.run(s.Install, bundleFixture(t, h.l, "CERT 1\n", "ui = true\n")); err != nil {
+		t.Fatalf("first install: %v %s", err, errOut)
+	}
+	h.touch("down")
+	if _, _, err := h.run(s.Install, bundleFixture(t, h.l, "CERT 1\n", "ui = false\n")); err == nil {
+		t.Fatal("install succeeded although Vault never answered")
+	}
+	if err := os.Remove(filepath.Join(h.state, "down")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(h.state, "events")); err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	out, errOut, err := h.run(s.Install, bundleFixture(t, h.l, "CERT 1\n", "ui = false\n"))
+	if err != nil {
+		t.Fatalf("retry: %v %s", err, errOut)
+	}
+	if !strings.Contains(out, `"config_changed":true`) || !strings.Contains(h.read("events"), "restart") {
+		t.Errorf("the retry did not restart Vault: stdout %q, events %q", out, h.read("events"))
+	}
+	// Once Vault answered, nothing is owed any more.
+	out, _, err = h.run(s.Install, bundleFixture(t, h.l, "CERT 1\n", "ui = false\n"))
+	if err != nil || !strings.Contains(out, `"tls_changed":false,"config_changed":false`) {
+		t.Errorf("a third run still owes Vault something: %v %q", err, out)
+	}
+}

@@ -44,6 +44,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// fixtureInitJSON is a `vault operator init -format=json` answer with distinctive secrets.
+const fixtureInitJSON = `{"unseal_keys_b64":["fixture-unseal-1","fixture-unseal-2","fixture-unseal-3",` +
+	`"fixture-unseal-4","fixture-unseal-5"],"unseal_shares":5,"unseal_threshold":3,"root_token":"fixture-root-token-hvs-91ab"}`
+
 func stackConfig(t testing.TB, stack string) testkit.StackConfig {
 	t.Helper()
 	sc, err := testkit.LoadStackConfig(repoRoot, stack)
@@ -63,6 +67,13 @@ func runConfig(t testing.TB, sc testkit.StackConfig) (*run, error) {
 func runConfigWith(t testing.TB, sc testkit.StackConfig, prepare func(*testkit.Recorder)) (*run, error) {
 	t.Helper()
 	r := &run{rec: testkit.NewRecorder(sc.Project, sc.Stack)}
+	// Vault's bootstrap steps print what real Vault prints: the secret sweep then covers unseal keys, the
+	// root token and the program's AppRole secret_id as they flow through the graph.
+	r.rec.Resources["command:remote:Command"] = testkit.CommandStdout(map[string]string{
+		"vault-init":        fixtureInitJSON,
+		"vault-credential":  `{"role_id":"fixture-program-role-id","secret_id":"fixture-program-secret-id-2c9d"}`,
+		"vault-revoke-root": `{"revoked":true}`,
+	})
 	if prepare != nil {
 		prepare(r.rec)
 	}

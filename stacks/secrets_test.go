@@ -31,6 +31,16 @@ func allSecrets(t *testing.T, sc testkit.StackConfig, r *run) map[string]string 
 			}
 		}
 	}
+	for _, must := range []string{"fixture-root-token-hvs-91ab", "fixture-program-secret-id-2c9d",
+		testkit.FakeAppRoleSecretID("vault-payment-secret-id")} {
+		found := false
+		for _, v := range out {
+			found = found || strings.Contains(v, must)
+		}
+		if !found {
+			t.Errorf("the sweep does not cover %s", must)
+		}
+	}
 	if len(out) < len(sc.Secrets)+3 {
 		t.Fatalf("expected provider secrets in the sweep, found only %d secrets", len(out))
 	}

@@ -92,35 +92,12 @@ func mockInitJSON() string {
 	return `{"unseal_keys_b64":["` + strings.Join(mockUnsealKeys, `","`) + `"],"unseal_shares":5,"unseal_threshold":3,"root_token":"` + mockRootToken + `"}`
 }
 
-// fakeCommand answers remote commands as the steps would: init prints keys and the root token, credential
-// the program's AppRole, revoke its flag. stdout is secret exactly when the program asked for it
-// (AdditionalSecretOutputs), as the engine does, so a step that forgot would leak in the sweep.
-func fakeCommand(a pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	outs := a.Inputs.Copy()
-	stdout := ""
-	switch {
-	case strings.HasSuffix(a.Name, "-init"):
-		stdout = mockInitJSON()
-	case strings.HasSuffix(a.Name, "-credential"):
-		stdout = `{"role_id":"` + mockProgramRole + `","secret_id":"` + mockProgramSecret + `"}`
-	case strings.HasSuffix(a.Name, "-revoke-root"):
-		stdout = `{"revoked":true,"already_revoked":false}`
-	}
-	secret := false
-	if a.RegisterRPC != nil {
-		for _, k := range a.RegisterRPC.GetAdditionalSecretOutputs() {
-			secret = secret || k == "stdout"
-		}
-	}
-	for k, v := range map[string]string{"stdout": stdout, "stderr": ""} {
-		p := resource.NewProperty(v)
-		if secret {
-			p = resource.MakeSecret(p)
-		}
-		outs[resource.PropertyKey(k)] = p
-	}
-	return a.Name + "-id", outs, nil
-}
+// fakeCommand answers the bootstrap steps as Vault does.
+var fakeCommand = testkit.CommandStdout(map[string]string{
+	"-init":        mockInitJSON(),
+	"-credential":  `{"role_id":"` + mockProgramRole + `","secret_id":"` + mockProgramSecret + `"}`,
+	"-revoke-root": `{"revoked":true,"already_revoked":false}`,
+})
 
 func consumerSecretID(name string) string { return "consumer-secret-id-of-" + name }
 

@@ -1,0 +1,52 @@
+package testkit
+
+import (
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// CommandStdout fakes pulumi-command: a step whose name ends with a key of stdouts prints that value;
+// others print nothing. stdout/stderr are secret when the step asked for it (AdditionalSecretOutputs), as
+// the engine makes them.
+func CommandStdout(stdouts map[string]string) ResourceFunc {
+	return func(a pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+		outs := a.Inputs.Copy()
+		stdout := ""
+		for suffix, v := range stdouts {
+			if strings.HasSuffix(a.Name, suffix) {
+				stdout = v
+			}
+		}
+		secret := map[string]bool{}
+		if a.RegisterRPC != nil {
+			for _, k := range a.RegisterRPC.GetAdditionalSecretOutputs() {
+				secret[k] = true
+			}
+		}
+		for k, v := range map[string]string{"stdout": stdout, "stderr": ""} {
+			p := resource.NewProperty(v)
+			if secret[k] {
+				p = resource.MakeSecret(p)
+			}
+			outs[resource.PropertyKey(k)] = p
+		}
+		return a.Name + "-id", outs, nil
+	}
+}
+
+// FakeAppRoleSecretID is the secret_id the fake Vault issues to an AppRole secret-id resource.
+func FakeAppRoleSecretID(name string) string { return "fake-approle-secret-id-of-" + name }
+
+func fakeAppRoleSecretID(a pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	outs := a.Inputs.Copy()
+	outs["secretId"] = resource.MakeSecret(resource.NewProperty(FakeAppRoleSecretID(a.Name)))
+	outs["accessor"] = resource.NewProperty("accessor-of-" + a.Name)
+	return a.Name + "-id", outs, nil
+}
+
+func init() {
+	defaultResources["vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId"] = fakeAppRoleSecretID
+	defaultResources["command:remote:Command"] = CommandStdout(nil)
+}

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -37,7 +38,7 @@ func firewallRules(topo Topology, host HostPlan, addrs map[string]*hcloudaddress
 			var peers []string
 			for _, from := range e.From {
 				peer := topo.HostOf(from)
-				if peer.Name == host.Name || contains(peers, peer.Name) {
+				if peer.Name == host.Name || slices.Contains(peers, peer.Name) {
 					continue
 				}
 				peers = append(peers, peer.Name)

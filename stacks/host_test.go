@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,7 +66,7 @@ func TestCloudInitEditsDoNotReplaceServers(t *testing.T) {
 	r := runStack(t, "prod")
 	for _, s := range r.rec.OfType("hcloud:index/server:Server") {
 		for _, f := range []string{"userData", "image", "sshKeys"} {
-			if !contains(s.IgnoreChanges, f) {
+			if !slices.Contains(s.IgnoreChanges, f) {
 				t.Errorf("%s: %s changes would replace the server (ignoreChanges=%v)", s.Name, f, s.IgnoreChanges)
 			}
 		}

@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -134,7 +135,7 @@ func TestProtectionFollowsStackAndState(t *testing.T) {
 		r := runStack(t, stack)
 		for _, g := range r.rec.Registrations() {
 			// Host keys pin SSH; CA keys and certificates anchor every certificate issued under them.
-			isStateful := contains(stateful, g.Type) || strings.HasSuffix(g.Name, "-host-key") ||
+			isStateful := slices.Contains(stateful, g.Type) || strings.HasSuffix(g.Name, "-host-key") ||
 				strings.HasSuffix(g.Name, "-ca-key") || strings.HasSuffix(g.Name, "-ca-cert") ||
 				strings.HasSuffix(g.Name, "-nkey") || // NATS operator/account identities: agents and users are issued under them
 				strings.HasSuffix(g.Name, "-app-project") || // a stack's anchor: its directory on the server
@@ -157,12 +158,6 @@ func TestProtectionFollowsStackAndState(t *testing.T) {
 			}
 		}
 	}
-}
-
-func contains(list []string, s string) bool {
-	i := sort.SearchStrings(sorted(list), s)
-	l := sorted(list)
-	return i < len(l) && l[i] == s
 }
 
 func sorted(in []string) []string {

@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,7 +73,7 @@ func TestPaymentCertificateNamesThePaymentServer(t *testing.T) {
 		t.Fatal("no payment server certificate request")
 	}
 	ips := strs(req.Inputs["ipAddresses"])
-	if !contains(ips, testkit.FakeIPv4("payment-address-ipv4")) || contains(ips, testkit.FakeIPv4("control-plane-address-ipv4")) {
+	if !slices.Contains(ips, testkit.FakeIPv4("payment-address-ipv4")) || slices.Contains(ips, testkit.FakeIPv4("control-plane-address-ipv4")) {
 		t.Errorf("payment certificate IP SANs %v", ips)
 	}
 }

@@ -4,15 +4,17 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/hoodcloud/infra/internal/dnsname"
 	"net"
 	"net/mail"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/hoodcloud/infra/internal/dnsname"
 
 	"golang.org/x/crypto/ssh"
 )
@@ -68,7 +70,7 @@ func (c *Config) Validate() error {
 	if !serverTypeRe.MatchString(c.ServerType) {
 		bad("serverType", "a Hetzner server type such as cpx31", strconv.Quote(c.ServerType))
 	}
-	if !contains(hetznerLocations, c.Location) {
+	if !slices.Contains(hetznerLocations, c.Location) {
 		bad("location", "one of "+strings.Join(hetznerLocations, ", "), strconv.Quote(c.Location))
 	}
 	if !imageRe.MatchString(c.Image) {
@@ -120,7 +122,7 @@ func (c *Config) validateVault() []error {
 		for _, h := range topologies[c.Topology] {
 			names = append(names, h.Name)
 		}
-		if !contains(names, c.VaultHost) {
+		if !slices.Contains(names, c.VaultHost) {
 			bad("vaultHost", "empty or one of the topology's servers ("+strings.Join(names, ", ")+")", strconv.Quote(c.VaultHost))
 		}
 	}
@@ -211,15 +213,6 @@ func checkBucket(name string) string {
 		return "not an IP address"
 	}
 	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // abbreviate shortens a long value for an error message.

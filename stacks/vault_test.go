@@ -2,6 +2,7 @@ package stacks_test
 
 import (
 	"encoding/json"
+	"sort"
 	"strings"
 	"testing"
 
@@ -89,7 +90,7 @@ func TestVaultSecretsArePopulated(t *testing.T) {
 		}
 	}
 	for _, v := range got {
-		sortStrings(v)
+		sort.Strings(v)
 	}
 	want := map[string][]string{
 		"infra/certbot/cloudflare": {"api_token"},
@@ -134,14 +135,6 @@ func TestVaultProviderNeverUsesTheRootToken(t *testing.T) {
 	credential, _ := r.rec.Named("command:remote:Command", "vault-credential")
 	if !r.rec.DependsOn(revoke, credential.URN) {
 		t.Error("root is revoked before the program's own credential exists")
-	}
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
 	}
 }
 

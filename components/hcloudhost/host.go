@@ -57,9 +57,9 @@ func (a *Args) Validate() error {
 	if !serverNameRe.MatchString(a.ServerName) {
 		errs = append(errs, fmt.Errorf("hoodcloud:host: expected a server name of lowercase letters, digits and hyphens, found %q", a.ServerName))
 	}
-	for key, v := range map[string]string{"serverType": a.ServerType, "image": a.Image, "location": a.Location} {
-		if v == "" {
-			errs = append(errs, fmt.Errorf("hoodcloud:%s: expected a value, found none", key))
+	for _, kv := range [][2]string{{"serverType", a.ServerType}, {"image", a.Image}, {"location", a.Location}} {
+		if kv[1] == "" {
+			errs = append(errs, fmt.Errorf("hoodcloud:%s: expected a value, found none", kv[0]))
 		}
 	}
 	if a.IPv4ID == nil || a.IPv6ID == nil || a.IPv4 == nil {
@@ -72,7 +72,7 @@ func (a *Args) Validate() error {
 		errs = append(errs, errors.New("hoodcloud:adminCidrs: expected at least the SSH firewall rule, found no rules"))
 	}
 	errs = append(errs, validateRules(a.Firewall)...)
-	return errors.Join(sortErrors(errs)...)
+	return errors.Join(errs...)
 }
 
 // Host is one server and the means to reach it.

@@ -141,15 +141,6 @@ func (r *Recorder) Registrations() []Registration {
 	return out
 }
 
-// Invokes returns the tokens of every invoke made, sorted.
-func (r *Recorder) Invokes() []pulumi.MockCallArgs {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := append([]pulumi.MockCallArgs(nil), r.calls...)
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Token < out[j].Token })
-	return out
-}
-
 // OfType returns the registrations of one type token.
 func (r *Recorder) OfType(typ string) []Registration {
 	var out []Registration

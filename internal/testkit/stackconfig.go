@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -170,11 +169,4 @@ func (sc StackConfig) RunOption() pulumi.RunOption {
 		info.ConfigSecretKeys = sortedKeys(sc.Secrets)
 		info.RootDirectory = sc.Root
 	}
-}
-
-// SecretKeys lists the secret config keys, sorted.
-func (sc StackConfig) SecretKeys() []string {
-	ks := sortedKeys(sc.Secrets)
-	sort.Strings(ks)
-	return ks
 }

@@ -116,7 +116,7 @@ func loadConfig(stack, root string, r *reader) (*Config, error) {
 	c.StripeSecretKey = r.requiredSecret("stripeSecretKey")
 	c.StripeWebhookSecret = r.requiredSecret("stripeWebhookSecret")
 	c.ClerkSecretKey = r.requiredSecret("clerkSecretKey")
-	c.HetznerToken = r.providerSecret("hcloud", "token")
+	c.HetznerToken = r.providerSecret("hcloud", "token", hetznerTokenShape)
 	c.PostgresPassword = r.requiredSecret("postgresPassword")
 	c.PaymentPostgresPassword = r.requiredSecret("paymentPostgresPassword")
 	c.GrafanaAdminPassword = r.requiredSecret("grafanaAdminPassword")

@@ -130,12 +130,18 @@ func (r *reader) optionalSecret(key string) (pulumi.StringOutput, bool) {
 
 // providerSecret reads a provider's secret setting (hcloud:token), which the platform also needs at run
 // time (the control plane provisions nodes with it). Provider keys are not declared in Pulumi.yaml.
-func (r *reader) providerSecret(namespace, key string) pulumi.StringOutput {
+// The shape check gets the plaintext (decrypted config) and must never put it in its message.
+func (r *reader) providerSecret(namespace, key string, shape func(plaintext string) (expected, found string)) pulumi.StringOutput {
 	v, err := r.provider(namespace).TrySecret(key)
 	if err != nil {
 		r.errs = append(r.errs, fmt.Errorf("%s:%s: expected a secret (pulumi config set --secret %s:%s …), found nothing",
 			namespace, key, namespace, key))
 		return pulumi.String("").ToStringOutput()
+	}
+	if raw, err := r.provider(namespace).Try(key); err == nil && shape != nil {
+		if expected, found := shape(raw); expected != "" {
+			r.errs = append(r.errs, fmt.Errorf("%s:%s: expected %s, found %s", namespace, key, expected, found))
+		}
 	}
 	if r.isSecret != nil && !r.isSecret(namespace+":"+key) {
 		r.errs = append(r.errs, fmt.Errorf("%s:%s: expected an encrypted value (pulumi config set --secret %s:%s …), found a plaintext value",

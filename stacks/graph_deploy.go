@@ -37,7 +37,7 @@ func (g *graph) deploys() error {
 	cp, pay := g.hosts[cpPlan.Name], g.hosts[payPlan.Name]
 
 	cpFiles, err := hostfiles.New(g.ctx, "control-plane-app-files", &hostfiles.Args{
-		Connection: cp.Connection,
+		Host: cp.Target,
 		Files: []hostfiles.File{
 			{Path: nats.JWTDir + "/" + nats.ResolverConfigName, Mode: "0644", Content: g.messaging.ResolverConfig},
 			{Path: PostgresPasswordFile, Mode: "0644", Content: g.cfg.PostgresPassword},
@@ -49,7 +49,7 @@ func (g *graph) deploys() error {
 		return err
 	}
 	payFiles, err := hostfiles.New(g.ctx, "payment-app-files", &hostfiles.Args{
-		Connection: pay.Connection,
+		Host: pay.Target,
 		Files: []hostfiles.File{
 			{Path: PaymentNATSCredsFile, Mode: "0644", Content: g.messaging.PaymentCreds},
 			{Path: PaymentPostgresPasswordFile, Mode: "0644", Content: g.cfg.PaymentPostgresPassword},
@@ -79,7 +79,7 @@ func (g *graph) deploys() error {
 	// readiness, its NATS files. Nothing of the other stack is in its hashes.
 	g.controlPlane, err = compose.New(g.ctx, "control-plane-app", &compose.Args{
 		Layout:       compose.ControlPlane(),
-		Connection:   cp.Connection,
+		Host:         cp.Target,
 		Project:      ControlPlaneProject,
 		BundleDir:    g.cfg.BundlePath(),
 		Prepared:     g.bundles[ControlPlaneProject],
@@ -100,7 +100,7 @@ func (g *graph) deploys() error {
 	}
 	g.payment, err = compose.New(g.ctx, "payment-app", &compose.Args{
 		Layout:       compose.Payment(),
-		Connection:   pay.Connection,
+		Host:         pay.Target,
 		Project:      PaymentProject,
 		BundleDir:    g.cfg.BundlePath(),
 		Prepared:     g.bundles[PaymentProject],
@@ -122,9 +122,9 @@ func (g *graph) deploys() error {
 
 	client := pki.SecretsDir + "/payment-client/"
 	g.mtls, err = verify.New(g.ctx, "payment-mtls", &verify.Args{
-		Connection: cp.Connection,
-		Target:     g.paymentGRPCAddr(),
-		CAFile:     client + "ca.crt", CertFile: client + "client.crt", KeyFile: client + "client.key",
+		Host:   cp.Target,
+		Target: g.paymentGRPCAddr(),
+		CAFile: client + "ca.crt", CertFile: client + "client.crt", KeyFile: client + "client.key",
 		Hashes: []pulumi.StringInput{
 			g.payment.BundleHash, g.payment.EnvHash,
 			g.certs.HashFor([]platform.Role{platform.ControlPlane, platform.Payment}),

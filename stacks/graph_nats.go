@@ -17,7 +17,7 @@ func (g *graph) nats() error {
 	var err error
 	g.messaging, err = nats.New(g.ctx, "nats", &nats.Args{
 		Domain:             g.cfg.Domain,
-		Connection:         cp.Connection,
+		Host:               cp.Target,
 		CloudflareAPIToken: g.cfg.CloudflareAPIToken,
 		ACMEEmail:          g.cfg.ACMEEmail,
 		ACMEStaging:        g.cfg.ACMEStaging,

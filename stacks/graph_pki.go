@@ -47,9 +47,9 @@ func (g *graph) pki() error {
 			continue
 		}
 		g.pkiFiles[h.Name], err = hostfiles.New(g.ctx, h.Name+"-pki-files", &hostfiles.Args{
-			Connection: g.hosts[h.Name].Connection,
-			Files:      files,
-			DependsOn:  g.hosts[h.Name].Ready,
+			Host:      g.hosts[h.Name].Target,
+			Files:     files,
+			DependsOn: g.hosts[h.Name].Ready,
 		})
 		if err != nil {
 			return err

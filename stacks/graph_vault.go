@@ -39,7 +39,7 @@ func (g *graph) vault() error {
 	vh := g.topo.HostOf(platform.Vault)
 	host := g.hosts[vh.Name]
 	args := &vault.Args{
-		Connection:   host.Connection,
+		Host:         host.Target,
 		DependsOn:    host.Ready,
 		Address:      g.vaultAddress(),
 		CACertPEM:    g.certs.VaultServer.CAPEM,
@@ -97,11 +97,11 @@ func (g *graph) vaultConsumers() []vault.Consumer {
 	pay := g.hosts[g.topo.HostOf(platform.Payment).Name]
 	return []vault.Consumer{
 		{Name: ConsumerControlPlane, Paths: readOnly("secret/data/control-plane/*"),
-			Connection: cp.Connection, DependsOn: cp.Ready, Dir: AppRoleDir(ConsumerControlPlane)},
+			Host: cp.Target, DependsOn: cp.Ready, Dir: AppRoleDir(ConsumerControlPlane)},
 		{Name: ConsumerPayment, Paths: readOnly("secret/data/payment/*"),
-			Connection: pay.Connection, DependsOn: pay.Ready, Dir: AppRoleDir(ConsumerPayment)},
+			Host: pay.Target, DependsOn: pay.Ready, Dir: AppRoleDir(ConsumerPayment)},
 		{Name: ConsumerCertbot, Paths: readOnly("secret/data/infra/certbot/*"),
-			Connection: cp.Connection, DependsOn: cp.Ready, Dir: AppRoleDir(ConsumerCertbot)},
+			Host: cp.Target, DependsOn: cp.Ready, Dir: AppRoleDir(ConsumerCertbot)},
 	}
 }
 

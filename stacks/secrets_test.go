@@ -81,10 +81,10 @@ func TestNoSecretInPlaintext(t *testing.T) {
 // The sweep itself must catch a leak, or the test above proves nothing.
 func TestSecretSweepCatchesALeak(t *testing.T) {
 	regs := []testkit.Registration{{URN: "urn:x", Inputs: resource.PropertyMap{
-		"create": resource.NewProperty("echo fixture-hcloud-token-7f3a9c"),
-		"stdin":  resource.MakeSecret(resource.NewProperty("fixture-hcloud-token-7f3a9c")),
+		"create": resource.NewProperty("echo fixturehcloudtoken7f3a9c0123456789abcdefghij0123456789abcdefghij"),
+		"stdin":  resource.MakeSecret(resource.NewProperty("fixturehcloudtoken7f3a9c0123456789abcdefghij0123456789abcdefghij")),
 	}}}
-	leaks := testkit.PlaintextLeaks(regs, map[string]string{"t": "fixture-hcloud-token-7f3a9c"})
+	leaks := testkit.PlaintextLeaks(regs, map[string]string{"t": "fixturehcloudtoken7f3a9c0123456789abcdefghij0123456789abcdefghij"})
 	if len(leaks) != 1 || leaks[0].Path != "inputs.create" {
 		t.Fatalf("sweep found %v, want exactly the plaintext command", leaks)
 	}

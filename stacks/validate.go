@@ -30,7 +30,23 @@ var (
 	githubRepoRe = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
 	oidcARNRe    = regexp.MustCompile(`^arn:aws:iam::[0-9]{12}:oidc-provider/token\.actions\.githubusercontent\.com$`)
 	githubRefRe  = regexp.MustCompile(`^refs/(heads|tags)/[A-Za-z0-9._/*-]+$`)
+	// hetznerTokenRe is the alphabet of Hetzner Cloud API tokens.
+	hetznerTokenRe = regexp.MustCompile(`^[A-Za-z0-9]*$`)
 )
+
+// hetznerTokenShape checks an hcloud:token as the hcloud provider does (exactly 64 characters), here,
+// before any resource is registered, instead of after the AWS resources were planned or created. The
+// message gives the length and the kinds of character found, never the token.
+func hetznerTokenShape(token string) (expected, found string) {
+	if len(token) == 64 && hetznerTokenRe.MatchString(token) {
+		return "", ""
+	}
+	what := fmt.Sprintf("%d characters", len(token))
+	if !hetznerTokenRe.MatchString(token) {
+		what += " including characters other than letters and digits"
+	}
+	return "a Hetzner Cloud API token of exactly 64 letters and digits", what
+}
 
 // Validate reports every problem of the configuration at once; each message names the key, what was
 // expected and what was found.

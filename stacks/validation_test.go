@@ -69,6 +69,8 @@ func TestBadConfigIsRejectedBeforeAnyResource(t *testing.T) {
 			[]string{"hoodcloud:stripeSecretKey: expected a secret", "found nothing"}},
 		{"plaintext Hetzner token", map[string]any{"hcloud:token": "plain-token"},
 			[]string{"hcloud:token: expected an encrypted value", "found a plaintext value"}},
+		{"Hetzner token of the wrong length", map[string]any{"hcloud:token": "fixture-hcloud-token-7f3a9c"},
+			[]string{"hcloud:token: expected a Hetzner Cloud API token of exactly 64 letters and digits, found 27 characters including characters other than letters and digits"}},
 		{"adopted Vault without its keys", map[string]any{"vaultAlreadyInitialized": true},
 			[]string{"hoodcloud:vaultRootToken: expected a root token of the adopted Vault", "hoodcloud:vaultUnsealKeys: expected the unseal keys of the adopted Vault"}},
 		{"several problems at once", map[string]any{"topology": "x", "domain": "", "adminCidrs": []string{}},
@@ -91,6 +93,11 @@ func TestBadConfigIsRejectedBeforeAnyResource(t *testing.T) {
 			}
 			if n := len(r.rec.Registrations()); n != 0 {
 				t.Errorf("%d resources registered before validation failed", n)
+			}
+			for k, v := range c.set {
+				if s, ok := v.(string); ok && sc.Secrets[k] != "" && strings.Contains(err.Error(), s) {
+					t.Errorf("the error shows the secret %s", k)
+				}
 			}
 		})
 	}

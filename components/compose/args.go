@@ -7,7 +7,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
+	"github.com/hoodcloud/infra/internal/remotestep"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hoodcloud/infra/internal/platform"
@@ -44,8 +44,8 @@ type RegistryAuth struct {
 // which order it starts (ControlPlane(), Payment()).
 type Args struct {
 	Layout
-	// Connection is the SSH connection to the host.
-	Connection remote.ConnectionInput
+	// Host is where the stack runs.
+	Host remotestep.Target
 	// Project is the compose project name (`docker compose -p`).
 	Project string
 	// BundleDir is the local bundle directory (hoodcloud:bundleDir, resolved against the project).
@@ -80,9 +80,7 @@ type Args struct {
 func (a *Args) Validate() error {
 	var errs []error
 	bad := func(format string, v ...any) { errs = append(errs, fmt.Errorf(format, v...)) }
-	if a.Connection == nil {
-		bad("hoodcloud:bundleDir: compose stack %q: expected an SSH connection to its host, found none", a.Project)
-	}
+	errs = append(errs, a.Host.Problems(fmt.Sprintf("hoodcloud:bundleDir: compose stack %q", a.Project))...)
 	if !projectRe.MatchString(a.Project) {
 		bad("hoodcloud:bundleDir: expected a compose project name of lower-case letters, digits, - and _, found %q", a.Project)
 	}

@@ -1,8 +1,9 @@
 package compose
 
 import (
-	"github.com/compose-spec/compose-go/v2/types"
 	"path/filepath"
+
+	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -71,14 +72,14 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	s.Env = envText
 	s.EnvHash = envText.ApplyT(func(e string) string { return contenthash.Of(e) }).(pulumi.StringOutput)
 
-	s.Anchor, err = remotestep.Run(ctx, name+"-project", args.Connection, remotestep.Step{Script: projectScript},
+	s.Anchor, err = remotestep.Run(ctx, name+"-project", args.Host, remotestep.Step{Script: projectScript},
 		component.Child(s, pulumi.DependsOn(args.DependsOn), pulumi.Protect(args.Protect),
 			// Created once per host: an edited script must not replace (and so unprotect) it.
 			pulumi.IgnoreChanges([]string{"create", "triggers"}))...)
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)
 	}
-	s.Upload, err = remotestep.Run(ctx, name+"-upload", args.Connection, remotestep.Step{
+	s.Upload, err = remotestep.Run(ctx, name+"-upload", args.Host, remotestep.Step{
 		Script: uploadScript, Stdin: stdin,
 		Hashes: []pulumi.StringInput{s.BundleHash, s.EnvHash},
 	}, component.Child(s, pulumi.DependsOn(append([]pulumi.Resource{s.Anchor}, args.DependsOn...)))...)
@@ -87,12 +88,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	deployAfter := []pulumi.Resource{s.Upload}
 	if r := args.RegistryAuth; r != nil {
-		if s.Login, err = newLogin(ctx, s, name, args.Connection, r, args.DependsOn); err != nil {
+		if s.Login, err = newLogin(ctx, s, name, args.Host, r, args.DependsOn); err != nil {
 			return nil, component.Wrap(TypeToken, name, err)
 		}
 		deployAfter = append(deployAfter, s.Login)
 	}
-	s.Deploy, err = remotestep.Run(ctx, name+"-deploy", args.Connection, remotestep.Step{
+	s.Deploy, err = remotestep.Run(ctx, name+"-deploy", args.Host, remotestep.Step{
 		Script: deployScript,
 		Hashes: append([]pulumi.StringInput{s.BundleHash, s.EnvHash}, args.ExtraHashes...),
 	}, component.Child(s, pulumi.DependsOn(deployAfter))...)
@@ -146,7 +147,7 @@ func uploadInputs(bundle *Bundle, mounts MountPlan, args *Args) (env, stdin pulu
 
 // newLogin logs the host in to the registry. Its trigger is a secret hash of the login, so a rotated
 // password logs in again while the deploy (which does not depend on the password) stays put.
-func newLogin(ctx *pulumi.Context, s *Stack, name string, conn remote.ConnectionInput, r *RegistryAuth, after []pulumi.Resource) (*remote.Command, error) {
+func newLogin(ctx *pulumi.Context, s *Stack, name string, on remotestep.Target, r *RegistryAuth, after []pulumi.Resource) (*remote.Command, error) {
 	script, err := RenderLogin(LoginParams{Server: r.Server, Username: r.Username})
 	if err != nil {
 		return nil, err
@@ -155,7 +156,7 @@ func newLogin(ctx *pulumi.Context, s *Stack, name string, conn remote.Connection
 	hash := component.Secret(r.Password.ToStringOutput().ApplyT(func(p string) string {
 		return contenthash.Of(server, user, p)
 	}).(pulumi.StringOutput))
-	return remotestep.Run(ctx, name+"-login", conn, remotestep.Step{
+	return remotestep.Run(ctx, name+"-login", on, remotestep.Step{
 		Script: script, Stdin: r.Password, Sensitive: true, Hashes: []pulumi.StringInput{hash},
 	}, component.Child(s, pulumi.DependsOn(after))...)
 }

@@ -34,8 +34,8 @@ func mockArgs(t *testing.T, bundleDir string, edit func(*Args)) func() *Args {
 		}
 		a := &Args{
 			Layout: ControlPlane(),
-			Connection: remote.ConnectionArgs{Host: pulumi.String("203.0.113.10"), User: pulumi.String("root"),
-				PrivateKey: pulumi.ToSecret(pulumi.String(sshKey)).(pulumi.StringOutput)},
+			Host: testkit.Target(remote.ConnectionArgs{Host: pulumi.String("203.0.113.10"), User: pulumi.String("root"),
+				PrivateKey: pulumi.ToSecret(pulumi.String(sshKey)).(pulumi.StringOutput)}),
 			Project:      "hoodcloud",
 			BundleDir:    bundleDir,
 			Env:          vars,
@@ -304,7 +304,7 @@ func TestStackRefusesBadArgsBeforeRegistering(t *testing.T) {
 	}{
 		"bundle publishes a loopback port": {nil, badBundle, []string{`service "api" publishes port 8080 on 0.0.0.0`, "must bind 127.0.0.1"}},
 		"everything wrong at once": {func(a *Args) {
-			a.Connection = nil
+			a.Host.Connection = nil
 			a.Project = "Hood Cloud"
 			a.Role = "mainframe"
 			a.AppServices = nil

@@ -67,7 +67,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return hcloud.NewPrimaryIp(ctx, name+"-"+family, &hcloud.PrimaryIpArgs{
 			Name:             pulumi.String(args.ResourceName + "-" + family),
 			Type:             pulumi.String(family),
-			AssigneeType:     pulumi.String("server"),
 			AutoDelete:       pulumi.Bool(false),
 			Location:         pulumi.String(args.Location),
 			DeleteProtection: pulumi.Bool(args.Protect),

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hoodcloud/infra/internal/component"
+	"github.com/hoodcloud/infra/internal/contenthash"
 	"github.com/hoodcloud/infra/internal/hetznerid"
 	"github.com/hoodcloud/infra/internal/remotestep"
 )
@@ -86,6 +87,9 @@ type Host struct {
 	// Connection reaches the server as root with the deploy key, pinning the host key and retrying dials
 	// while the server boots. Its host depends on the server, so a step using it waits for the server.
 	Connection remote.ConnectionArgs
+	// Target is where remote steps run: Connection, and the hash key of their triggers, derived from the
+	// server's SSH host private key (secret, high entropy, as long-lived as the server's identity).
+	Target remotestep.Target
 	// Ready is what a step that needs Docker must depend on: the baseline step.
 	Ready []pulumi.Resource
 }
@@ -149,11 +153,17 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		DialErrorLimit: pulumi.Int(DialErrorLimit),
 		PerDialTimeout: pulumi.Int(PerDialTimeout),
 	}
+	h.Target = remotestep.Target{
+		Connection: h.Connection,
+		HashKey: component.Secret(hostKey.PrivateKeyOpenssh.ApplyT(func(pem string) string {
+			return contenthash.Of("hoodcloud trigger hash key v1", pem)
+		}).(pulumi.StringOutput)),
+	}
 	script, err := RenderBaselineScript()
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)
 	}
-	baseline, err := remotestep.Run(ctx, name+"-baseline", h.Connection, remotestep.Step{Script: script}, component.Child(h)...)
+	baseline, err := remotestep.Run(ctx, name+"-baseline", h.Target, remotestep.Step{Script: script}, component.Child(h)...)
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)
 	}

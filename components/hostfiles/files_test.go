@@ -16,7 +16,7 @@ func run(t *testing.T, cert string) (*testkit.Recorder, error) {
 	rec := testkit.NewRecorder("hoodcloud", "test")
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		_, err := New(ctx, "payment-pki", &Args{
-			Connection: remote.ConnectionArgs{Host: pulumi.String("203.0.113.9")},
+			Host: testkit.Target(remote.ConnectionArgs{Host: pulumi.String("203.0.113.9")}),
 			Files: []File{
 				{Path: "/opt/hoodcloud/secrets/payment/server.crt", Mode: "0644", Content: pulumi.String(cert)},
 				{Path: "/opt/hoodcloud/secrets/payment/server.key", Mode: "0644", Content: pulumi.ToSecret(pulumi.String(secretKey)).(pulumi.StringOutput)},

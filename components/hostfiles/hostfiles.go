@@ -43,8 +43,8 @@ type File struct {
 
 // Args configures the step.
 type Args struct {
-	Connection remote.ConnectionInput
-	Files      []File
+	Host  remotestep.Target
+	Files []File
 	// DirMode is the mode of directories the step creates (0711: listable by root only).
 	DirMode string
 	// DependsOn are steps that must run first (the host baseline).
@@ -54,9 +54,7 @@ type Args struct {
 // Validate reports every problem at once.
 func (a *Args) Validate() error {
 	var errs []error
-	if a.Connection == nil {
-		errs = append(errs, errors.New("hoodcloud:files: expected a connection, found none"))
-	}
+	errs = append(errs, a.Host.Problems("hoodcloud:files")...)
 	if len(a.Files) == 0 {
 		errs = append(errs, errors.New("hoodcloud:files: expected at least one file, found none"))
 	}
@@ -144,7 +142,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return []string{Encode(set), contenthash.OfFiles(hashParts)}
 	}).(pulumi.StringArrayOutput)
 	f.Hash = component.Secret(stream.Index(pulumi.Int(1)))
-	f.Step, err = remotestep.Run(ctx, name+"-install", args.Connection, remotestep.Step{
+	f.Step, err = remotestep.Run(ctx, name+"-install", args.Host, remotestep.Step{
 		Script:    script,
 		Stdin:     stream.Index(pulumi.Int(0)),
 		Sensitive: true,

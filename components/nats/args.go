@@ -3,13 +3,14 @@ package nats
 import (
 	"errors"
 	"fmt"
-	"github.com/hoodcloud/infra/internal/dnsname"
 	"net/url"
 	"path"
 	"regexp"
 	"strings"
 
-	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
+	"github.com/hoodcloud/infra/internal/dnsname"
+
+	"github.com/hoodcloud/infra/internal/remotestep"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -18,13 +19,13 @@ import (
 type Args struct {
 	// Domain is the platform's DNS domain (hoodcloud:domain); the certificate is for nats.<Domain>.
 	Domain string
-	// DisableTLS leaves out certbot and the tls block: no remote step is created and Connection,
+	// DisableTLS leaves out certbot and the tls block: no remote step is created and Host,
 	// CloudflareAPIToken, ACMEEmail and VaultAddress are not needed. Only for tests and local stacks; the
 	// guide's deployments always serve TLS.
 	DisableTLS bool
 
-	// Connection reaches the control-plane host, where certbot runs.
-	Connection remote.ConnectionInput
+	// Host is the control-plane host, where certbot runs.
+	Host remotestep.Target
 	// CloudflareAPIToken (hoodcloud:cloudflareApiToken, secret) is used once, on the first-issuance step's
 	// stdin; renewals read the same token from Vault.
 	CloudflareAPIToken pulumi.StringInput
@@ -71,9 +72,7 @@ func (a *Args) Validate() error {
 		bad("hoodcloud:domain: expected a lower-case DNS domain such as hoodcloud.io (nats.<domain> gets the certificate), found %q", a.Domain)
 	}
 	if !a.DisableTLS {
-		if a.Connection == nil {
-			bad("hoodcloud:topology: expected an SSH connection to the control-plane host (certbot runs there), found none")
-		}
+		errs = append(errs, a.Host.Problems("hoodcloud:topology: the control-plane host (certbot runs there)")...)
 		if a.CloudflareAPIToken == nil {
 			bad("hoodcloud:cloudflareApiToken: expected the Cloudflare API token for the DNS-01 challenge, found none")
 		} else if s, ok := a.CloudflareAPIToken.(pulumi.String); ok && !tokenRe.MatchString(string(s)) {

@@ -173,19 +173,19 @@ func (n *NATS) certbot(ctx *pulumi.Context, name string, args *Args) error {
 	if err != nil {
 		return err
 	}
-	install, err := remotestep.Run(ctx, name+"-certbot-install", args.Connection, remotestep.Step{
+	install, err := remotestep.Run(ctx, name+"-certbot-install", args.Host, remotestep.Step{
 		Script: files.Install,
 	}, component.Child(n, pulumi.DependsOn(args.DependsOn))...)
 	if err != nil {
 		return err
 	}
-	if _, err := remotestep.Run(ctx, name+"-certbot-vault-addr", args.Connection, remotestep.Step{
+	if _, err := remotestep.Run(ctx, name+"-certbot-vault-addr", args.Host, remotestep.Step{
 		Script: files.VaultAddr,
 		Stdin:  args.VaultAddress,
 	}, component.Child(n, pulumi.DependsOn(args.DependsOn))...); err != nil {
 		return err
 	}
-	issue, err := remotestep.Run(ctx, name+"-certbot-issue", args.Connection, remotestep.Step{
+	issue, err := remotestep.Run(ctx, name+"-certbot-issue", args.Host, remotestep.Step{
 		Script:    files.Issue,
 		Stdin:     args.CloudflareAPIToken,
 		Sensitive: true,

@@ -32,7 +32,7 @@ func conn(host string) remote.ConnectionInput {
 func fixtureArgs() *Args {
 	return &Args{
 		Domain:             "example.com",
-		Connection:         conn("203.0.113.10"),
+		Host:               testkit.Target(conn("203.0.113.10")),
 		CloudflareAPIToken: pulumi.ToSecret(pulumi.String(fakeCloudflareToken)).(pulumi.StringOutput),
 		ACMEEmail:          "ops@example.com",
 		VaultAddress:       pulumi.String(fakeVaultAddr),

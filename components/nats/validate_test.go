@@ -27,7 +27,7 @@ func TestValidate(t *testing.T) {
 			[]string{"hoodcloud:cloudflareApiToken: expected the Cloudflare API token for the DNS-01 challenge, found none"}},
 		{"malformed literal token is not echoed", func(a *Args) { a.CloudflareAPIToken = pulumi.String("secret token!") },
 			[]string{"hoodcloud:cloudflareApiToken: expected a Cloudflare API token (letters, digits, _ and -), found an empty or malformed value"}},
-		{"missing connection", func(a *Args) { a.Connection = nil }, []string{"hoodcloud:topology: expected an SSH connection to the control-plane host"}},
+		{"missing connection", func(a *Args) { a.Host.Connection = nil }, []string{"hoodcloud:topology: the control-plane host (certbot runs there): expected a connection to the host"}},
 		{"bad e-mail", func(a *Args) { a.ACMEEmail = "ops" }, []string{`hoodcloud:acmeEmail: expected the Let's Encrypt account e-mail address, found "ops"`}},
 		{"missing Vault address", func(a *Args) { a.VaultAddress = nil }, []string{"hoodcloud:vaultAddress: expected Vault's API address"}},
 		{"http Vault address", func(a *Args) { a.VaultAddress = pulumi.String("http://10.0.0.2:8200") },

@@ -3,7 +3,7 @@ package vault
 import (
 	"strings"
 
-	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
+	"github.com/hoodcloud/infra/internal/remotestep"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -17,8 +17,8 @@ const (
 
 // Args configures the Vault bootstrap. Plain Go fields decide which resources exist; Inputs flow.
 type Args struct {
-	// Connection reaches the Vault host over SSH (host key pinned).
-	Connection remote.ConnectionInput
+	// Host is the Vault host (reached over SSH, host key pinned).
+	Host remotestep.Target
 	// DependsOn is what the install step waits for: the host's baseline (Docker installed).
 	DependsOn []pulumi.Resource
 	// Address is Vault's API as the operator's machine (and the provider) reaches it: https://<ip>:8200.
@@ -80,8 +80,8 @@ type Consumer struct {
 	Name string
 	// Paths are everything the consumer may do: its policy holds exactly these rules.
 	Paths []PathRule
-	// Connection reaches the host that receives the AppRole files.
-	Connection remote.ConnectionInput
+	// Host receives the AppRole files.
+	Host remotestep.Target
 	// DependsOn is what the file step waits for (the consumer host's baseline).
 	DependsOn []pulumi.Resource
 	// Dir holds role_id and secret_id; empty means /opt/hoodcloud/secrets/vault-approle/<name>.

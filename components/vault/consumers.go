@@ -63,7 +63,7 @@ func (v *Vault) consumers(ctx *pulumi.Context, name string, args *Args, managed 
 		stdin := pulumi.All(role.RoleId, secretID.SecretId).ApplyT(func(x []any) string {
 			return appRoleFilesInput(x[0].(string), x[1].(string))
 		}).(pulumi.StringOutput)
-		files, err := remotestep.Run(ctx, base+"-approle-files", c.Connection, remotestep.Step{
+		files, err := remotestep.Run(ctx, base+"-approle-files", c.Host, remotestep.Step{
 			Script: script, Stdin: stdin, Sensitive: true,
 		}, component.Child(v, pulumi.DependsOn(c.DependsOn))...)
 		if err != nil {

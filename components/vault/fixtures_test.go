@@ -140,20 +140,20 @@ func fixtureArgs(t testing.TB, caDir string) *Args {
 	f := fixtureTLS(t)
 	cp, pay := conn("203.0.113.10"), conn("203.0.113.20")
 	return &Args{
-		Connection: cp,
-		Address:    pulumi.String("https://203.0.113.10:8200"),
-		CACertPEM:  pulumi.String(f.CA),
-		CertPEM:    pulumi.String(f.Cert),
-		KeyPEM:     secretString(f.Key),
+		Host:      testkit.Target(cp),
+		Address:   pulumi.String("https://203.0.113.10:8200"),
+		CACertPEM: pulumi.String(f.CA),
+		CertPEM:   pulumi.String(f.Cert),
+		KeyPEM:    secretString(f.Key),
 		Consumers: []Consumer{
-			{Name: "control-plane", Connection: cp, Paths: []PathRule{
+			{Name: "control-plane", Host: testkit.Target(cp), Paths: []PathRule{
 				{Path: "secret/data/control-plane/*", Capabilities: []string{"read"}},
 				{Path: "secret/data/nats/*", Capabilities: []string{"read"}},
 			}},
-			{Name: "payment", Connection: pay, Paths: []PathRule{
+			{Name: "payment", Host: testkit.Target(pay), Paths: []PathRule{
 				{Path: "secret/data/payment/*", Capabilities: []string{"read"}},
 			}},
-			{Name: "certbot", Connection: cp, Paths: []PathRule{
+			{Name: "certbot", Host: testkit.Target(cp), Paths: []PathRule{
 				{Path: "secret/data/infra/certbot/cloudflare", Capabilities: []string{"read"}},
 			}},
 		},

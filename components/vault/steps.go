@@ -37,7 +37,7 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 	}
 	stdin, hash := bundle.Index(pulumi.Int(0)), bundle.Index(pulumi.Int(1))
 
-	s.install, err = remotestep.Run(ctx, name+"-install", args.Connection, remotestep.Step{
+	s.install, err = remotestep.Run(ctx, name+"-install", args.Host, remotestep.Step{
 		Script: scripts.Install, Stdin: stdin, Sensitive: true, Hashes: []pulumi.StringInput{hash},
 	}, component.Child(v, pulumi.DependsOn(args.DependsOn))...)
 	if err != nil {
@@ -47,7 +47,7 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 	// Init runs once in the life of a Vault: a re-run on an initialised Vault would replace the keys in
 	// state with {"already_initialized":true}. Later edits to its script, triggers or connection are
 	// ignored; `pulumi up --replace` forces it for a new, empty Vault.
-	s.init, err = remotestep.Run(ctx, name+"-init", args.Connection, remotestep.Step{
+	s.init, err = remotestep.Run(ctx, name+"-init", args.Host, remotestep.Step{
 		Script: scripts.Init, Sensitive: true,
 	}, component.Child(v,
 		pulumi.DependsOn([]pulumi.Resource{s.install}),
@@ -70,7 +70,7 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 			return unsealInput(x[0].(string), x[1].([]string), pgp)
 		}).(pulumi.StringOutput)
 		// The install hash re-runs unseal after every re-install: a restarted Vault comes back sealed.
-		s.unseal, err = remotestep.Run(ctx, name+"-unseal", args.Connection, remotestep.Step{
+		s.unseal, err = remotestep.Run(ctx, name+"-unseal", args.Host, remotestep.Step{
 			Script: scripts.Unseal, Stdin: keys, Sensitive: true, Hashes: []pulumi.StringInput{hash},
 		}, component.Child(v, pulumi.DependsOn([]pulumi.Resource{s.init}))...)
 		if err != nil {
@@ -87,7 +87,7 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 		return rootTokenInput(x[0].(string), x[1].(string))
 	}).(pulumi.StringOutput)
 
-	s.credential, err = remotestep.Run(ctx, name+"-credential", args.Connection, remotestep.Step{
+	s.credential, err = remotestep.Run(ctx, name+"-credential", args.Host, remotestep.Step{
 		Script: scripts.Credential, Stdin: rootToken, Sensitive: true,
 	}, component.Child(v, pulumi.DependsOn([]pulumi.Resource{unsealed}))...)
 	if err != nil {
@@ -95,7 +95,7 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 	}
 	s.login = pulumi.ToSecret(s.credential.Stdout.ApplyT(parseCredential)).(pulumi.StringMapOutput)
 
-	s.revoke, err = remotestep.Run(ctx, name+"-revoke-root", args.Connection, remotestep.Step{
+	s.revoke, err = remotestep.Run(ctx, name+"-revoke-root", args.Host, remotestep.Step{
 		Script: scripts.Revoke, Stdin: rootToken, Sensitive: true,
 	}, component.Child(v, pulumi.DependsOn([]pulumi.Resource{s.credential}))...)
 	if err != nil {

@@ -33,9 +33,7 @@ func (a *Args) Validate() error {
 	var errs []error
 	bad := func(format string, v ...any) { errs = append(errs, fmt.Errorf(format, v...)) }
 
-	if a.Connection == nil {
-		bad("hoodcloud:topology: expected an SSH connection to the Vault host, found none")
-	}
+	errs = append(errs, a.Host.Problems("hoodcloud:topology: the Vault host")...)
 	if a.Address == nil {
 		bad("hoodcloud:vaultAddress: expected Vault's API address (https://<ip>:8200), found none")
 	} else if s, ok := a.Address.(pulumi.String); ok {
@@ -143,9 +141,7 @@ func (a *Args) validateConsumers() []error {
 			bad("hoodcloud:vaultConsumers: expected unique consumer names, found %q twice", c.Name)
 		}
 		seen[c.Name] = true
-		if c.Connection == nil {
-			bad("hoodcloud:vaultConsumers: expected an SSH connection to the host of consumer %q, found none", c.Name)
-		}
+		errs = append(errs, c.Host.Problems(fmt.Sprintf("hoodcloud:vaultConsumers: the host of consumer %q", c.Name))...)
 		if d := c.dir(); !strings.HasPrefix(d, "/opt/hoodcloud/secrets/") || path.Clean(d) != d {
 			bad("hoodcloud:vaultConsumers: expected consumer %q's AppRole directory under /opt/hoodcloud/secrets/, found %q", c.Name, d)
 		}

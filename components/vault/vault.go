@@ -44,7 +44,7 @@ type AppRoleFiles struct {
 	Dir, RoleID, SecretID string
 }
 
-// New bootstraps Vault on the host of args.Connection and configures it through the program's AppRole.
+// New bootstraps Vault on args.Host and configures it through the program's AppRole.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Vault, error) {
 	if args == nil {
 		return nil, component.Wrap(TypeToken, name, errors.New("args are required"))

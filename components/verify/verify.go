@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hoodcloud/infra/internal/component"
@@ -42,8 +41,8 @@ func RenderCheck(p CheckParams) (string, error) {
 
 // Args configures the check.
 type Args struct {
-	// Connection reaches the control plane, where the check runs.
-	Connection remote.ConnectionInput
+	// Host is the control plane, where the check runs.
+	Host remotestep.Target
 	// Target is the payment endpoint as the control plane dials it (IPv4:50051); an output.
 	Target pulumi.StringInput
 	// Files on the control plane.
@@ -57,8 +56,9 @@ type Args struct {
 // Validate reports every problem at once.
 func (a *Args) Validate() error {
 	var errs []error
-	if a.Connection == nil || a.Target == nil {
-		errs = append(errs, errors.New("hoodcloud:verify: expected a connection and a target, found a missing one"))
+	errs = append(errs, a.Host.Problems("hoodcloud:verify")...)
+	if a.Target == nil {
+		errs = append(errs, errors.New("hoodcloud:verify: expected a target, found none"))
 	}
 	for _, f := range []string{a.CAFile, a.CertFile, a.KeyFile} {
 		if !strings.HasPrefix(f, "/") {
@@ -88,7 +88,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return RenderCheck(CheckParams{Target: target, CAFile: args.CAFile, CertFile: args.CertFile,
 			KeyFile: args.KeyFile, Attempts: 30, IntervalSeconds: 5})
 	}).(pulumi.StringOutput)
-	cmd, err := remotestep.Run(ctx, name+"-check", args.Connection, remotestep.Step{
+	cmd, err := remotestep.Run(ctx, name+"-check", args.Host, remotestep.Step{
 		ScriptOutput: script,
 		Hashes:       args.Hashes,
 	}, component.Child(m, pulumi.DependsOn(args.DependsOn))...)

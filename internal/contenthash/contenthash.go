@@ -3,24 +3,39 @@
 package contenthash
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"sort"
 )
+
+// Keyed returns the hex HMAC-SHA256 of the parts (length-prefixed as in Of) under key: a hash that may be
+// shown although the parts are secret, because without the key it says nothing about them, even when
+// they are guessable.
+func Keyed(key string, parts ...string) string {
+	m := hmac.New(sha256.New, []byte(key))
+	writeParts(m, parts)
+	return hex.EncodeToString(m.Sum(nil))
+}
 
 // Of returns the hex SHA-256 of the parts, each length-prefixed so that ("ab","c") and ("a","bc") differ.
 func Of(parts ...string) string {
 	h := sha256.New()
+	writeParts(h, parts)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func writeParts(w hash.Hash, parts []string) {
 	for _, p := range parts {
 		var n [8]byte
 		l := uint64(len(p))
 		for i := range n {
 			n[i] = byte(l >> (8 * i))
 		}
-		h.Write(n[:])
-		h.Write([]byte(p))
+		w.Write(n[:])
+		w.Write([]byte(p))
 	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // OfFiles hashes a set of named files independently of map order: names are sorted first.

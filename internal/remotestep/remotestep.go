@@ -2,9 +2,18 @@
 // HoodCloud shares: the script text is the command (so editing it re-runs it), Triggers carry a content
 // hash of everything the step ships, secrets travel only on stdin, and a step that touches secrets logs
 // nothing and keeps its stdout/stderr secret.
+//
+// Triggers are never secret. pulumi-command refuses a secret that is still unknown at preview inside
+// `triggers` ("malformed secret: missing value"), and a content hash of secret files is unknown at the
+// first preview. So the hashes of what a step ships are combined into one HMAC-SHA256 keyed with the
+// target's HashKey, a secret of high entropy the stack holds: the trigger changes exactly when a hash
+// does, yet reveals nothing about a low-entropy secret (a password) among the files.
 package remotestep
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -30,18 +39,46 @@ type Step struct {
 	Delete string
 }
 
+// Target is a host that steps run on.
+type Target struct {
+	// Connection reaches the host (user, deploy key, pinned host key, dial retries).
+	Connection remote.ConnectionInput
+	// HashKey keys the step's content hashes (see the package doc): secret, high entropy, stable for the
+	// life of the host.
+	HashKey pulumi.StringInput
+}
+
+// Problems lists what is missing from the target, for the Validate of a component that runs steps;
+// key names the configuration the target comes from.
+func (t Target) Problems(key string) []error {
+	if t.Connection == nil && t.HashKey == nil {
+		return []error{fmt.Errorf("%s: expected a connection to the host and its trigger hash key, found neither", key)}
+	}
+	var errs []error
+	if t.Connection == nil {
+		errs = append(errs, fmt.Errorf("%s: expected a connection to the host, found none", key))
+	}
+	if t.HashKey == nil {
+		errs = append(errs, fmt.Errorf("%s: expected the host's trigger hash key, found none", key))
+	}
+	return errs
+}
+
 // Run registers the step as a remote.Command named name.
-func Run(ctx *pulumi.Context, name string, conn remote.ConnectionInput, s Step, opts ...pulumi.ResourceOption) (*remote.Command, error) {
+func Run(ctx *pulumi.Context, name string, on Target, s Step, opts ...pulumi.ResourceOption) (*remote.Command, error) {
+	if errs := on.Problems("hoodcloud:" + name); len(errs) != 0 {
+		return nil, errors.Join(errs...)
+	}
 	create := pulumi.String(s.Script).ToStringOutput()
 	if s.Script == "" {
 		create = s.ScriptOutput
 	}
 	triggers := pulumi.Array{create.ApplyT(func(script string) string { return contenthash.Of(script, s.Delete) })}
-	for _, h := range s.Hashes {
-		triggers = append(triggers, h)
+	if len(s.Hashes) > 0 {
+		triggers = append(triggers, keyedHashes(on.HashKey, s.Hashes))
 	}
 	args := &remote.CommandArgs{
-		Connection: conn,
+		Connection: on.Connection,
 		Create:     create,
 		Triggers:   triggers,
 	}
@@ -59,4 +96,21 @@ func Run(ctx *pulumi.Context, name string, conn remote.ConnectionInput, s Step, 
 		opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"stdout", "stderr", "stdin"}))
 	}
 	return remote.NewCommand(ctx, name, args, opts...)
+}
+
+// keyedHashes combines the hashes into one public trigger: HMAC-SHA256 under key of the hashes in order.
+func keyedHashes(key pulumi.StringInput, hashes []pulumi.StringInput) pulumi.StringOutput {
+	parts := make([]any, 0, len(hashes)+1)
+	parts = append(parts, key)
+	for _, h := range hashes {
+		parts = append(parts, h)
+	}
+	keyed := pulumi.All(parts...).ApplyT(func(x []any) string {
+		hs := make([]string, len(hashes))
+		for i := range hashes {
+			hs[i] = x[i+1].(string)
+		}
+		return contenthash.Keyed(x[0].(string), hs...)
+	}).(pulumi.StringOutput)
+	return pulumi.Unsecret(keyed).(pulumi.StringOutput)
 }

@@ -1,20 +1,23 @@
-package remotestep
+package remotestep_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hoodcloud/infra/internal/contenthash"
+	"github.com/hoodcloud/infra/internal/remotestep"
 	"github.com/hoodcloud/infra/internal/testkit"
 )
 
-func run(t *testing.T, s Step) testkit.Registration {
+func run(t *testing.T, s remotestep.Step) testkit.Registration {
 	t.Helper()
 	rec := testkit.NewRecorder("hoodcloud", "test")
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
-		_, err := Run(ctx, "step", remote.ConnectionArgs{Host: pulumi.String("203.0.113.1")}, s)
+		_, err := remotestep.Run(ctx, "step", remotestep.Target{Connection: remote.ConnectionArgs{Host: pulumi.String("203.0.113.1")},
+			HashKey: pulumi.ToSecret(pulumi.String(hashKey)).(pulumi.StringOutput)}, s)
 		return err
 	}, pulumi.WithMocks("hoodcloud", "test", rec))
 	if err != nil {
@@ -23,12 +26,14 @@ func run(t *testing.T, s Step) testkit.Registration {
 	return rec.OfType("command:remote:Command")[0]
 }
 
+const hashKey = "fixture-trigger-hash-key"
+
 const script = "#!/usr/bin/env bash\nset -euo pipefail\necho hi\n"
 
 // A step with stdin logs nothing, keeps its stdin and outputs secret and never hands the previous
 // output to the next run.
 func TestSensitiveStep(t *testing.T) {
-	c := run(t, Step{Script: script, Stdin: pulumi.String("fixture-secret-9a")})
+	c := run(t, remotestep.Step{Script: script, Stdin: pulumi.String("fixture-secret-9a")})
 	if !c.Inputs["stdin"].IsSecret() {
 		t.Error("stdin not secret")
 	}
@@ -47,17 +52,38 @@ func TestSensitiveStep(t *testing.T) {
 	}
 }
 
-// A plain step logs as usual; its first trigger is the script's content hash, then the extra hashes.
+// A plain step logs as usual; its first trigger is the script's content hash, then one HMAC of the extra
+// hashes under the target's key — public even though a hash of secret files is secret.
 func TestTriggersAreContentHashes(t *testing.T) {
-	c := run(t, Step{Script: script, Hashes: []pulumi.StringInput{pulumi.String("extra-1")}})
+	secretHash := pulumi.ToSecret(pulumi.String("extra-1")).(pulumi.StringOutput)
+	c := run(t, remotestep.Step{Script: script, Hashes: []pulumi.StringInput{secretHash, pulumi.String("extra-2")}})
 	if _, ok := c.Inputs["logging"]; ok {
 		t.Error("a plain step should keep pulumi-command's default logging")
 	}
+	if c.Inputs["triggers"].ContainsSecrets() {
+		t.Error("triggers contain a secret: pulumi-command refuses one that is unknown at preview")
+	}
 	tr := c.Inputs["triggers"].ArrayValue()
-	if len(tr) != 2 || tr[0].StringValue() != contenthash.Of(script, "") || tr[1].StringValue() != "extra-1" {
+	if len(tr) != 2 || tr[0].StringValue() != contenthash.Of(script, "") || tr[1].StringValue() != contenthash.Keyed(hashKey, "extra-1", "extra-2") {
 		t.Errorf("triggers %v", tr)
+	}
+	if tr[1].StringValue() == contenthash.Of("extra-1", "extra-2") {
+		t.Error("the trigger is an unkeyed hash of the secret hashes")
 	}
 	if c.Inputs["create"].StringValue() != script {
 		t.Error("the script is not the command")
+	}
+}
+
+// A target without a connection or hash key is refused before the step is registered.
+func TestTargetIsComplete(t *testing.T) {
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := remotestep.Run(ctx, "step", remotestep.Target{}, remotestep.Step{Script: script})
+		return err
+	}, pulumi.WithMocks("hoodcloud", "test", testkit.NewRecorder("hoodcloud", "test")))
+	for _, want := range []string{"hoodcloud:step: expected a connection to the host and its trigger hash key, found neither"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not say %q", err, want)
+		}
 	}
 }

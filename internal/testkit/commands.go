@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -46,7 +47,17 @@ func fakeAppRoleSecretID(a pulumi.MockResourceArgs) (string, resource.PropertyMa
 	return a.Name + "-id", outs, nil
 }
 
+// fakeAppRole answers like Vault for an AppRole role: the role_id Vault generates when none is given.
+func fakeAppRole(a pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	outs := a.Inputs.Copy()
+	if _, ok := outs["roleId"]; !ok {
+		outs["roleId"] = resource.NewProperty(fmt.Sprintf("00000000-0000-4000-8000-%012d", stableNumber(a.Name, 999_999_999)))
+	}
+	return "auth/approle/role/" + a.Name, outs, nil
+}
+
 func init() {
+	defaultResources["vault:appRole/authBackendRole:AuthBackendRole"] = fakeAppRole
 	defaultResources["vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId"] = fakeAppRoleSecretID
 	defaultResources["command:remote:Command"] = CommandStdout(nil)
 }

@@ -330,3 +330,16 @@ func sortedStrings(v any) []string {
 	sort.Strings(out)
 	return out
 }
+
+// FakeResource returns the answer of the fake provider for a resource type, for the engine tests' stand-in
+// plugins (tools/standin-provider), which answer the real engine exactly as these fakes answer the mocks.
+func FakeResource(typeToken string) (ResourceFunc, bool) {
+	f, ok := defaultResources[typeToken]
+	return f, ok
+}
+
+// FakeCall returns the answer of the fake provider for an invoke (data source).
+func FakeCall(token string) (CallFunc, bool) {
+	f, ok := defaultCalls[token]
+	return f, ok
+}

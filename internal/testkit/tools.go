@@ -4,6 +4,10 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/hoodcloud/infra/internal/remotestep"
+	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // RequireTool returns the path of an external validator (shellcheck, cloud-init, docker, …). Where it is
@@ -20,4 +24,9 @@ func RequireTool(t testing.TB, name string) string {
 	}
 	t.Skipf("%s not on PATH; `make deps` installs it", name)
 	return ""
+}
+
+// Target is a remote-step target for component tests: a connection to host and a fixed secret hash key.
+func Target(conn remote.ConnectionInput) remotestep.Target {
+	return remotestep.Target{Connection: conn, HashKey: pulumi.ToSecret(pulumi.String("fixture-trigger-hash-key")).(pulumi.StringOutput)}
 }

@@ -1,0 +1,254 @@
+package enginetest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+
+	"github.com/hoodcloud/infra/internal/engine"
+	"github.com/hoodcloud/infra/internal/testkit"
+	"github.com/hoodcloud/infra/stacks"
+)
+
+// repoRoot holds Pulumi.yaml, the stack files and testdata.
+const repoRoot = ".."
+
+// passphrase unlocks the test stacks' secrets: they live only in a temporary state directory.
+const passphrase = "hoodcloud-engine-test-passphrase"
+
+// stepStdout is what the stand-in remote host prints for the Vault bootstrap steps: what real Vault
+// prints, with distinctive secrets the state sweep looks for.
+var stepStdout = map[string]string{
+	"vault-init": `{"unseal_keys_b64":["fixture-unseal-1","fixture-unseal-2","fixture-unseal-3",` +
+		`"fixture-unseal-4","fixture-unseal-5"],"unseal_shares":5,"unseal_threshold":3,"root_token":"fixture-root-token-hvs-91ab"}`,
+	"vault-credential":  `{"role_id":"fixture-program-role-id","secret_id":"fixture-program-secret-id-2c9d"}`,
+	"vault-revoke-root": `{"revoked":true}`,
+}
+
+// toolchain finds the engine toolchain; without one, the test is skipped, except where the toolchain is
+// required (`make test` builds it first and sets HOODCLOUD_REQUIRE_ENGINE=1, so CI never skips).
+func toolchain(t *testing.T) engine.Toolchain {
+	t.Helper()
+	tc, err := engine.FindToolchain(engine.DefaultToolchainDir())
+	if err != nil {
+		if os.Getenv("HOODCLOUD_REQUIRE_ENGINE") != "" {
+			t.Fatal(err)
+		}
+		t.Skipf("%v; `make test` builds it", err)
+	}
+	return tc
+}
+
+// project is one stack of the program in a temporary project directory with its own file backend.
+type project struct {
+	dir, stack string
+	st         auto.Stack
+	journal    string
+}
+
+// newProject lays out the project (Pulumi.yaml, the committed stack file, testdata), sets the secret
+// fixtures of testdata/secrets.yaml as encrypted config, and opens the stack with the plugin set p. The
+// test's working directory becomes the project directory, as it is for `pulumi` run in a project.
+func newProject(t *testing.T, stack string, p engine.Plugins) *project {
+	t.Helper()
+	tc := toolchain(t)
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range []string{"Pulumi.yaml", "Pulumi." + stack + ".yaml"} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(root, "testdata"), filepath.Join(dir, "testdata")); err != nil {
+		t.Fatal(err)
+	}
+	stdoutFile := filepath.Join(dir, "stand-in-stdout.json")
+	b, _ := json.Marshal(stepStdout)
+	if err := os.WriteFile(stdoutFile, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pr := &project{dir: dir, stack: stack, journal: filepath.Join(dir, "stand-in-journal")}
+	t.Chdir(dir)
+	ctx := context.Background()
+	pr.st, err = engine.Open(ctx, engine.Options{
+		Toolchain: tc, Plugins: p, ProjectDir: dir, Stack: stack,
+		BackendURL: "file://" + t.TempDir(), Passphrase: passphrase,
+		Env: map[string]string{"HOODCLOUD_STANDIN_JOURNAL": pr.journal, "HOODCLOUD_STANDIN_STDOUT": stdoutFile},
+	}, stacks.Program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets, err := testkit.LoadSecretFixtures(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range secrets {
+		pr.setSecret(t, k, v)
+	}
+	return pr
+}
+
+func (p *project) setSecret(t *testing.T, key, value string) {
+	t.Helper()
+	if !strings.Contains(key, ":") {
+		key = stacks.Namespace + ":" + key
+	}
+	if err := p.st.SetConfig(context.Background(), key, auto.ConfigValue{Value: value, Secret: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (p *project) setConfig(t *testing.T, key, value string) {
+	t.Helper()
+	if err := p.st.SetConfig(context.Background(), stacks.Namespace+":"+key, auto.ConfigValue{Value: value}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// diagnostics collects the engine's warnings and errors of one operation.
+type diagnostics struct {
+	mu       sync.Mutex
+	warnings []string
+	errors   []string
+	done     chan struct{}
+}
+
+func watch() (chan events.EngineEvent, *diagnostics) {
+	ch := make(chan events.EngineEvent)
+	d := &diagnostics{done: make(chan struct{})}
+	go func() {
+		defer close(d.done)
+		for ev := range ch {
+			if ev.DiagnosticEvent == nil {
+				continue
+			}
+			msg := strings.TrimSpace(ev.DiagnosticEvent.URN + ": " + ev.DiagnosticEvent.Message)
+			d.mu.Lock()
+			switch ev.DiagnosticEvent.Severity {
+			case "warning":
+				d.warnings = append(d.warnings, msg)
+			case "error":
+				d.errors = append(d.errors, msg)
+			}
+			d.mu.Unlock()
+		}
+	}()
+	return ch, d
+}
+
+func (d *diagnostics) wait() { <-d.done }
+
+// preview runs `pulumi preview` and fails the test on any error or warning the engine reports.
+func (p *project) preview(t *testing.T, opts ...optpreview.Option) auto.PreviewResult {
+	t.Helper()
+	ch, d := watch()
+	started := time.Now()
+	res, err := p.st.Preview(context.Background(), append(opts, optpreview.EventStreams(ch))...)
+	d.wait()
+	t.Logf("%s preview: %v in %s", p.stack, res.ChangeSummary, time.Since(started).Round(time.Second))
+	if err != nil {
+		t.Fatalf("%s preview: %v", p.stack, err)
+	}
+	d.assertClean(t, p.stack+" preview")
+	return res
+}
+
+// up runs `pulumi up` and fails the test on any error or warning.
+func (p *project) up(t *testing.T, opts ...optup.Option) auto.UpResult {
+	t.Helper()
+	res, err := p.tryUp(t, opts...)
+	if err != nil {
+		t.Fatalf("%s up: %v", p.stack, err)
+	}
+	return res
+}
+
+func (p *project) tryUp(t *testing.T, opts ...optup.Option) (auto.UpResult, error) {
+	t.Helper()
+	ch, d := watch()
+	started := time.Now()
+	res, err := p.st.Up(context.Background(), append(opts, optup.EventStreams(ch))...)
+	d.wait()
+	if err == nil {
+		t.Logf("%s up: %v in %s", p.stack, *res.Summary.ResourceChanges, time.Since(started).Round(time.Second))
+		d.assertClean(t, p.stack+" up")
+	}
+	return res, err
+}
+
+func (d *diagnostics) assertClean(t *testing.T, what string) {
+	t.Helper()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, w := range d.warnings {
+		t.Errorf("%s warned: %s", what, w)
+	}
+	for _, e := range d.errors {
+		t.Errorf("%s reported an error: %s", what, e)
+	}
+}
+
+// journalLines returns the stand-ins' journal: "<op> <type> <name>" per line.
+func (p *project) journalLines(t *testing.T) []string {
+	t.Helper()
+	f, err := os.Open(p.journal)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		lines = append(lines, s.Text())
+	}
+	return lines
+}
+
+// remoteRuns lists the remote steps that executed a command after the first skip journal lines, sorted.
+func remoteRuns(lines []string, skip int) []string {
+	var out []string
+	for _, l := range lines[skip:] {
+		f := strings.Fields(l)
+		if len(f) == 3 && strings.HasPrefix(f[0], "run-") && f[1] == "command:remote:Command" {
+			out = append(out, f[2])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// operations lists the journal's creates, updates and deletes after skip, as "<op> <name>".
+func operations(lines []string, skip int) []string {
+	var out []string
+	for _, l := range lines[skip:] {
+		f := strings.Fields(l)
+		if len(f) == 3 && !strings.HasPrefix(f[0], "run-") {
+			out = append(out, fmt.Sprintf("%s %s", f[0], f[2]))
+		}
+	}
+	sort.Strings(out)
+	return out
+}

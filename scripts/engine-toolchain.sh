@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Makes the toolchain the engine tests (and `make preview` where no Pulumi CLI is installed) run with:
+#
+#   DIR/bin/pulumi                      the pulumi CLI at the version of the Go SDK in go.mod
+#   DIR/bin/vault                       a Vault server binary (offline builds only; the rehearsal uses it)
+#   DIR/home-real/plugins/...           the real command, tls, hcloud and vault plugins at the versions
+#                                       the SDKs in go.mod expect, and the aws stand-in (no AWS here)
+#   DIR/home-standin/plugins/...        the real tls plugin and the stand-ins of aws, hcloud, command and
+#                                       vault (tools/standin-provider), for `up` without clouds or hosts
+#
+# Offline (this project's machines): everything builds from ../shared/third_party (build.sh), cached under
+# $HOME/.cache/hoodcloud-engine; a cold build takes about 15 minutes on 2 cores, a warm one seconds.
+# Online: set HOODCLOUD_PLUGIN_SOURCE=download and have a pulumi CLI on PATH; the plugins then come from
+# `pulumi plugin install`.
+#
+# Usage: scripts/engine-toolchain.sh [DIR]   (DIR defaults to $HOODCLOUD_ENGINE_DIR or
+#        $HOME/.cache/hoodcloud-engine/toolchain); prints DIR on stdout when done.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+dir=${1:-${HOODCLOUD_ENGINE_DIR:-$HOME/.cache/hoodcloud-engine/toolchain}}
+third_party=${HOODCLOUD_THIRD_PARTY:-$repo/../shared/third_party}
+source_kind=${HOODCLOUD_PLUGIN_SOURCE:-build}
+started=$SECONDS
+
+say() { printf '== engine toolchain: %s (%ss)\n' "$*" "$((SECONDS - started))" >&2; }
+
+# The versions the program's SDKs ask the engine for: each SDK module ships its pulumi-plugin.json.
+module_dir() { (cd "$repo" && go list -m -f '{{.Dir}}' "$1"); }
+plugin_version() {
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$(find "$(module_dir "$1")" -name pulumi-plugin.json | head -n 1)"
+}
+pulumi_version=$(cd "$repo" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)
+declare -A version=(
+	[aws]=$(plugin_version github.com/pulumi/pulumi-aws/sdk/v7)
+	[command]=$(plugin_version github.com/pulumi/pulumi-command/sdk)
+	[tls]=$(plugin_version github.com/pulumi/pulumi-tls/sdk/v5)
+	[hcloud]=$(plugin_version github.com/pulumi/pulumi-hcloud/sdk)
+	[vault]=$(plugin_version github.com/pulumi/pulumi-vault/sdk/v7)
+)
+
+install_plugin() { # home name binary
+	local d="$1/plugins/resource-$2-v${version[$2]}"
+	rm -rf "$d" "$d.partial" "$d.lock"
+	mkdir -p "$d"
+	ln -f "$3" "$d/pulumi-resource-$2" 2>/dev/null || cp "$3" "$d/pulumi-resource-$2"
+}
+
+mkdir -p "$dir/bin" "$dir/home-real" "$dir/home-standin" "$dir/standin"
+stamp="$pulumi_version ${version[*]} $source_kind $(sha256sum "$0" | cut -c1-16)"
+if [[ -f "$third_party/build.sh" ]]; then
+	stamp+=" $(sha256sum "$third_party/build.sh" | cut -c1-16)"
+fi
+if [[ "$(cat "$dir/.real-stamp" 2>/dev/null)" != "$stamp" ]]; then
+	case "$source_kind" in
+	build)
+		[[ -x "$third_party/build.sh" || -f "$third_party/build.sh" ]] || {
+			echo "engine toolchain: no $third_party/build.sh; set HOODCLOUD_THIRD_PARTY, or HOODCLOUD_PLUGIN_SOURCE=download where the internet is reachable" >&2
+			exit 1
+		}
+		say "building the pulumi CLI $pulumi_version and the command, tls, hcloud and vault plugins from $third_party (cold: about 15 minutes; cached afterwards)"
+		PULUMI_VERSION=$pulumi_version bash "$third_party/build.sh" "$dir/home-real" "$dir/bin"
+		;;
+	download)
+		command -v pulumi >/dev/null || { echo "engine toolchain: HOODCLOUD_PLUGIN_SOURCE=download needs a pulumi CLI on PATH" >&2; exit 1; }
+		ln -sf "$(command -v pulumi)" "$dir/bin/pulumi"
+		for p in command tls hcloud vault; do
+			say "pulumi plugin install resource $p ${version[$p]}"
+			PULUMI_HOME="$dir/home-real" pulumi plugin install resource "$p" "${version[$p]}"
+		done
+		;;
+	*)
+		echo "engine toolchain: HOODCLOUD_PLUGIN_SOURCE must be build or download, found $source_kind" >&2
+		exit 1
+		;;
+	esac
+	echo "$stamp" >"$dir/.real-stamp"
+fi
+
+# The stand-in is rebuilt on every call (Go's build cache makes an unchanged one a no-op), so an edit of
+# tools/standin-provider or internal/testkit reaches the next test run.
+say "building the stand-in provider"
+(cd "$repo" && go build -o "$dir/standin/pulumi-resource-standin.tmp" ./tools/standin-provider)
+mv "$dir/standin/pulumi-resource-standin.tmp" "$dir/standin/pulumi-resource-standin"
+standin="$dir/standin/pulumi-resource-standin"
+install_plugin "$dir/home-real" aws "$standin"
+tls_dir="$dir/home-real/plugins/resource-tls-v${version[tls]}"
+install_plugin "$dir/home-standin" tls "$tls_dir/pulumi-resource-tls"
+for p in aws hcloud command vault; do
+	install_plugin "$dir/home-standin" "$p" "$standin"
+done
+say "ready in $dir"
+echo "$dir"

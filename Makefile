@@ -4,15 +4,22 @@ GO    ?= go
 STACK ?= staging
 
 # Validators the tests run (each test fails in CI, rather than skipping, when its tool is missing).
-APT_PACKAGES   := shellcheck cloud-init bats systemd openssh-client curl nats-server python3 iptables
+APT_PACKAGES   := shellcheck cloud-init bats systemd openssh-client curl nats-server python3 iptables xz-utils
 COMPOSE_PLUGIN := $(HOME)/.docker/cli-plugins/docker-compose
 
-.PHONY: test deps apt-tools compose-plugin fmt-check vet unit bench preview
+# The real Pulumi engine's toolchain (pulumi CLI, provider plugins, stand-ins): scripts/engine-toolchain.sh.
+ENGINE_DIR ?= $(HOME)/.cache/hoodcloud-engine/toolchain
 
-## test: install what the tests need, then formatting, vet and every test (Docker included).
+.PHONY: test deps apt-tools compose-plugin engine-toolchain fmt-check vet unit bench preview
+
+## test: install what the tests need, then formatting, vet and every test (Docker and the real engine included).
 test: deps fmt-check vet unit
 
-deps: apt-tools compose-plugin
+deps: apt-tools compose-plugin engine-toolchain
+
+## engine-toolchain: the pulumi CLI and plugins the engine tests run (cold: about 15 minutes; then cached).
+engine-toolchain:
+	@scripts/engine-toolchain.sh "$(ENGINE_DIR)" >/dev/null
 
 apt-tools:
 	@missing=""; \
@@ -35,8 +42,9 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
+# HOODCLOUD_REQUIRE_ENGINE: the engine tests fail, rather than skip, without the toolchain.
 unit:
-	$(GO) test -count=1 -timeout 15m ./...
+	HOODCLOUD_ENGINE_DIR="$(ENGINE_DIR)" HOODCLOUD_REQUIRE_ENGINE=1 $(GO) test -count=1 -timeout 20m ./...
 
 ## bench: the mocked whole-program benchmark quoted in the README.
 bench:

@@ -23,8 +23,19 @@ import (
 	"github.com/hoodcloud/infra/stacks"
 )
 
-// repoRoot holds Pulumi.yaml, the stack files and testdata.
-const repoRoot = ".."
+// repoRoot holds Pulumi.yaml, the stack files and testdata; absolute (TestMain), because each test moves
+// into its own project directory.
+var repoRoot string
+
+func TestMain(m *testing.M) {
+	abs, err := filepath.Abs("..")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "repository root:", err)
+		os.Exit(2)
+	}
+	repoRoot = abs
+	os.Exit(m.Run())
+}
 
 // passphrase unlocks the test stacks' secrets: they live only in a temporary state directory.
 const passphrase = "hoodcloud-engine-test-passphrase"
@@ -65,10 +76,7 @@ type project struct {
 func newProject(t *testing.T, stack string, p engine.Plugins) *project {
 	t.Helper()
 	tc := toolchain(t)
-	root, err := filepath.Abs(repoRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
+	root := repoRoot
 	dir := t.TempDir()
 	for _, f := range []string{"Pulumi.yaml", "Pulumi." + stack + ".yaml"} {
 		b, err := os.ReadFile(filepath.Join(root, f))
@@ -90,6 +98,7 @@ func newProject(t *testing.T, stack string, p engine.Plugins) *project {
 	pr := &project{dir: dir, stack: stack, journal: filepath.Join(dir, "stand-in-journal")}
 	t.Chdir(dir)
 	ctx := context.Background()
+	var err error
 	pr.st, err = engine.Open(ctx, engine.Options{
 		Toolchain: tc, Plugins: p, ProjectDir: dir, Stack: stack,
 		BackendURL: "file://" + t.TempDir(), Passphrase: passphrase,

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -81,8 +82,17 @@ type Config struct {
 // LoadConfig reads and validates the stack's configuration. Every problem is reported at once, before
 // any resource is registered.
 func LoadConfig(ctx *pulumi.Context) (*Config, error) {
-	c, err := loadConfig(ctx.Stack(), ctx.RootDirectory(), newReader(ctx))
-	return c, err
+	root := ctx.RootDirectory()
+	if root == "" {
+		// An Automation-API inline program gets no root directory; its driver runs in the project
+		// directory (internal/engine), which is also the plugins' working directory.
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("stack %q: project directory: %w", ctx.Stack(), err)
+		}
+		root = wd
+	}
+	return loadConfig(ctx.Stack(), root, newReader(ctx))
 }
 
 func loadConfig(stack, root string, r *reader) (*Config, error) {

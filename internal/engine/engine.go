@@ -78,8 +78,17 @@ type Options struct {
 	Env map[string]string
 }
 
-// Open creates or selects the stack with the program as its inline source.
+// Open creates or selects the stack with the program as its inline source. The caller must run in
+// o.ProjectDir: an inline program gets no root directory from the engine and resolves project-relative
+// paths (bundleDir, the Vault provider's CA file) against the working directory, as the plugins do.
 func Open(ctx context.Context, o Options, program pulumi.RunFunc) (auto.Stack, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return auto.Stack{}, err
+	}
+	if same, err := sameDir(wd, o.ProjectDir); err != nil || !same {
+		return auto.Stack{}, fmt.Errorf("engine: run from the project directory %s, not %s", o.ProjectDir, wd)
+	}
 	cmd, err := auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: o.Toolchain.Dir})
 	if err != nil {
 		return auto.Stack{}, fmt.Errorf("pulumi CLI of the engine toolchain: %w", err)
@@ -102,4 +111,16 @@ func Open(ctx context.Context, o Options, program pulumi.RunFunc) (auto.Stack, e
 		auto.SecretsProvider("passphrase"),
 		auto.EnvVars(env),
 	)
+}
+
+func sameDir(a, b string) (bool, error) {
+	ia, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	ib, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(ia, ib), nil
 }

@@ -1,0 +1,177 @@
+package enginetest
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+
+	"github.com/hoodcloud/infra/internal/engine"
+	"github.com/hoodcloud/infra/internal/testkit"
+)
+
+// `pulumi up` of a fresh stack converges: the next preview shows no change (--expect-no-changes), the next
+// up creates, updates and deletes nothing and runs no remote command, and the state holds every secret
+// only inside a secret object.
+func TestUpConverges(t *testing.T) {
+	for _, stack := range []string{"staging", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			p := newProject(t, stack, engine.StandIn)
+			p.up(t)
+			first := p.journalLines(t)
+			if runs := remoteRuns(first, 0); len(runs) < 10 {
+				t.Fatalf("the first up ran %d remote steps (%v), want every step", len(runs), runs)
+			}
+
+			res := p.preview(t, optpreview.ExpectNoChanges())
+			for op, n := range res.ChangeSummary {
+				if op != apitype.OpSame && n != 0 {
+					t.Errorf("preview after up plans %d %s", n, op)
+				}
+			}
+
+			p.up(t)
+			if ops := operations(p.journalLines(t), len(first)); len(ops) != 0 {
+				t.Errorf("a second up changed resources: %v", ops)
+			}
+			if runs := remoteRuns(p.journalLines(t), len(first)); len(runs) != 0 {
+				t.Errorf("a second up ran remote commands: %v", runs)
+			}
+
+			p.sweepState(t)
+		})
+	}
+}
+
+// secretSignature marks a secret object in an exported deployment (`stack export --show-secrets`).
+const secretSignature = "4dabf18193072939515e22adb298388d"
+
+// sweepState exports the state with its secrets shown and fails on any secret value found outside a secret
+// object: the fixtures of testdata/secrets.yaml, what Vault's bootstrap printed, the stand-in clouds'
+// generated secrets and any private key.
+func (p *project) sweepState(t *testing.T) {
+	t.Helper()
+	dep, err := p.st.Workspace().ExportStack(context.Background(), p.stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state any
+	if err := json.Unmarshal(dep.Deployment, &state); err != nil {
+		t.Fatal(err)
+	}
+	secrets, err := testkit.LoadSecretFixtures(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	needles := map[string]string{
+		"an unseal key":              "fixture-unseal-",
+		"the root token":             "fixture-root-token-hvs-91ab",
+		"the program's secret_id":    "fixture-program-secret-id-2c9d",
+		"an AWS secret access key":   testkit.FakeAWSSecretAccessKey(""),
+		"an AppRole secret_id":       testkit.FakeAppRoleSecretID(""),
+		"a private key":              "PRIVATE KEY",
+		"the trigger hash key input": "hoodcloud trigger hash key",
+	}
+	for k, v := range secrets {
+		needles[k] = v
+	}
+	var walk func(path string, v any)
+	found := map[string]bool{}
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x[secretSignature] != nil {
+				if _, ok := x["plaintext"]; !ok {
+					t.Errorf("%s: secret object without plaintext: was the state exported with --show-secrets?", path)
+				}
+				return
+			}
+			for k, e := range x {
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(path+"[]", e)
+			}
+		case string:
+			for what, needle := range needles {
+				if strings.Contains(x, needle) && !found[what+path] {
+					found[what+path] = true
+					t.Errorf("%s in plaintext at %s", what, path)
+				}
+			}
+		}
+	}
+	walk("deployment", state)
+	if raw := string(dep.Deployment); !strings.Contains(raw, "fixture-unseal-1") {
+		// The sweep must see the secrets it looks for: inside secret objects.
+		t.Errorf("the exported state holds no unseal key at all: the sweep looked at the wrong thing")
+	}
+}
+
+// A change re-runs exactly the remote steps that depend on it, under the real engine.
+func TestChangesReRunOnlyTheirDependents(t *testing.T) {
+	p := newProject(t, "prod", engine.StandIn)
+	p.up(t)
+	step := func(name string, change func(), want []string) {
+		t.Run(name, func(t *testing.T) {
+			before := len(p.journalLines(t))
+			change()
+			p.up(t)
+			if d := cmp.Diff(want, remoteRuns(p.journalLines(t), before)); d != "" {
+				t.Errorf("re-run steps (-want +got):\n%s", d)
+			}
+		})
+	}
+	step("stripe webhook secret", func() {
+		p.setSecret(t, "stripeWebhookSecret", "fixture-stripe-webhook-secret-ROTATED")
+	}, []string{"payment-app-deploy", "payment-app-upload"})
+	step("app version", func() {
+		p.setConfig(t, "appVersion", "v1.43.0")
+	}, []string{"control-plane-app-deploy", "control-plane-app-upload", "payment-app-deploy", "payment-app-upload", "payment-mtls-check"})
+
+	// A renewal is the tls provider replacing the certificate (in its last early_renewal_hours); the real
+	// tls plugin issues the new one here.
+	t.Run("payment server certificate renewal", func(t *testing.T) {
+		cert := p.urn(t, "tls:index/locallySignedCert:LocallySignedCert", "payment-server")
+		before := len(p.journalLines(t))
+		p.up(t, optup.Replace([]string{cert}))
+		want := []string{"payment-app-deploy", "payment-app-upload", "payment-mtls-check", "payment-pki-files-install"}
+		if d := cmp.Diff(want, remoteRuns(p.journalLines(t), before)); d != "" {
+			t.Errorf("re-run steps (-want +got):\n%s", d)
+		}
+	})
+}
+
+// urn finds the one resource of typ whose name contains part, in the stack's state.
+func (p *project) urn(t *testing.T, typ, part string) string {
+	t.Helper()
+	dep, err := p.st.Workspace().ExportStack(context.Background(), p.stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		Resources []struct {
+			URN  string `json:"urn"`
+			Type string `json:"type"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(dep.Deployment, &state); err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, r := range state.Resources {
+		if r.Type == typ && strings.Contains(r.URN[strings.LastIndex(r.URN, "::")+2:], part) {
+			found = append(found, r.URN)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("%d resources of %s named like %q: %v", len(found), typ, part, found)
+	}
+	return found[0]
+}

@@ -1,7 +1,7 @@
-# HoodCloud Infra: the two commands of the README are `make preview STACK=<stack>` and `make test`.
+# HoodCloud Infra: the two commands of the README are `make preview` and `make test`.
 SHELL := /bin/bash
 GO    ?= go
-STACK ?= staging
+STACK ?= demo
 
 # Validators the tests run (each test fails in CI, rather than skipping, when its tool is missing).
 APT_PACKAGES   := shellcheck cloud-init bats systemd openssh-client curl nats-server python3 iptables xz-utils
@@ -50,9 +50,16 @@ unit:
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./stacks/
 
-## preview: `pulumi preview` of STACK on a local file backend (needs the pulumi CLI, provider plugins,
-## PULUMI_CONFIG_PASSPHRASE and provider credentials; see README).
+## preview: `pulumi preview --diff` of STACK (default: demo, which needs no account) on a local file backend.
+## With the Pulumi CLI and its Go language host installed it is plain `pulumi preview`; without them (as on
+## machines with no internet) the same program runs through the Automation API (cmd/preview) with the
+## engine toolchain. Both check first, in seconds, that the stack has every secret and credential it needs.
 preview:
-	pulumi login --local
-	pulumi stack select --create "$(STACK)"
-	pulumi preview --stack "$(STACK)" --diff
+	@if command -v pulumi >/dev/null 2>&1 && command -v pulumi-language-go >/dev/null 2>&1; then \
+	  scripts/preview-cli.sh "$(STACK)"; \
+	else \
+	  echo "no pulumi CLI with pulumi-language-go: previewing through the Automation API (engine toolchain in $(ENGINE_DIR))"; \
+	  $(GO) run ./cmd/preflight -stack "$(STACK)" >/dev/null && \
+	  scripts/engine-toolchain.sh "$(ENGINE_DIR)" >/dev/null && \
+	  HOODCLOUD_ENGINE_DIR="$(ENGINE_DIR)" $(GO) run ./cmd/preview -stack "$(STACK)"; \
+	fi

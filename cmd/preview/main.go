@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
@@ -42,6 +43,11 @@ func run(stack, engineDir, backend string) error {
 	}
 	if backend == "" {
 		backend = env.BackendURL
+	}
+	if local, ok := strings.CutPrefix(backend, "file://"); ok {
+		if err := os.MkdirAll(local, 0o700); err != nil {
+			return fmt.Errorf("local backend: %w", err)
+		}
 	}
 	tc, err := engine.FindToolchain(engineDir)
 	if err != nil {

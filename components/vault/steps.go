@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hoodcloud/infra/internal/component"
+	"github.com/hoodcloud/infra/internal/contenthash"
 	"github.com/hoodcloud/infra/internal/remotestep"
 )
 
@@ -87,17 +88,18 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 		return rootTokenInput(x[0].(string), x[1].(string))
 	}).(pulumi.StringOutput)
 
-	s.credential, err = remotestep.Run(ctx, name+"-credential", args.Host, remotestep.Step{
-		Script: scripts.Credential, Stdin: rootToken, Sensitive: true,
-	}, component.Child(v, pulumi.DependsOn([]pulumi.Resource{unsealed}))...)
+	rootStep, rootOpts := rootOnlyStep(args.RootToken)
+	rootStep.Script, rootStep.Stdin = scripts.Credential, rootToken
+	s.credential, err = remotestep.Run(ctx, name+"-credential", args.Host, rootStep,
+		component.Child(v, append(rootOpts, pulumi.DependsOn([]pulumi.Resource{unsealed}))...)...)
 	if err != nil {
 		return nil, err
 	}
 	s.login = pulumi.ToSecret(s.credential.Stdout.ApplyT(parseCredential)).(pulumi.StringMapOutput)
 
-	s.revoke, err = remotestep.Run(ctx, name+"-revoke-root", args.Host, remotestep.Step{
-		Script: scripts.Revoke, Stdin: rootToken, Sensitive: true,
-	}, component.Child(v, pulumi.DependsOn([]pulumi.Resource{s.credential}))...)
+	rootStep.Script = scripts.Revoke
+	s.revoke, err = remotestep.Run(ctx, name+"-revoke-root", args.Host, rootStep,
+		component.Child(v, append(rootOpts, pulumi.DependsOn([]pulumi.Resource{s.credential}))...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -162,4 +164,21 @@ func installBundle(l layout, a *Args) (pulumi.StringArrayOutput, error) {
 		return []string{stdin, bundleHash(files)}, nil
 	}).(pulumi.StringArrayOutput)
 	return pulumi.ToSecret(out).(pulumi.StringArrayOutput), nil
+}
+
+// rootOnlyStep is how the steps that need the root token (credential, revoke-root) re-run. They run at
+// bootstrap with the token from init, which revoke-root then revokes: after that they can only ever run
+// again with a root token an operator deliberately made (`vault operator generate-root`) and set as
+// hoodcloud:vaultRootToken. So without a configured token nothing of theirs may re-run them — not an
+// edited script, not a rotated deploy key, not the unsetting of vaultRootToken after a rotation — and
+// with one, exactly a new token re-runs them (its keyed hash is their trigger), once.
+func rootOnlyStep(configured pulumi.StringInput) (remotestep.Step, []pulumi.ResourceOption) {
+	step := remotestep.Step{Sensitive: true}
+	if configured == nil {
+		return step, []pulumi.ResourceOption{pulumi.IgnoreChanges([]string{"create", "triggers", "connection", "stdin"})}
+	}
+	step.Hashes = []pulumi.StringInput{configured.ToStringOutput().ApplyT(func(token string) string {
+		return contenthash.Of("vault root token", token)
+	}).(pulumi.StringOutput)}
+	return step, nil
 }

@@ -1,0 +1,66 @@
+package enginetest
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+
+	"github.com/hoodcloud/infra/internal/engine"
+)
+
+// The steps that need Vault's root token run at bootstrap and then only when an operator supplies a new
+// root token: the README's rotation (set vaultRootToken, up, unset it, up) re-runs them once, and the
+// unsetting is a no-op, not a failure with a revoked token.
+func TestRootTokenRotationRunsRootStepsOnce(t *testing.T) {
+	p := newProject(t, "staging", engine.StandIn)
+	p.up(t)
+
+	before := len(p.journalLines(t))
+	p.setSecret(t, "vaultRootToken", "fixture-generated-root-token-77aa")
+	p.up(t)
+	runs := remoteRuns(p.journalLines(t), before)
+	for _, want := range []string{"vault-credential", "vault-revoke-root"} {
+		if !slices.Contains(runs, want) {
+			t.Errorf("a new root token did not re-run %s (ran %v)", want, runs)
+		}
+	}
+	if slices.Contains(runs, "vault-init") {
+		t.Errorf("a new root token re-ran vault-init")
+	}
+
+	before = len(p.journalLines(t))
+	p.up(t)
+	if runs := remoteRuns(p.journalLines(t), before); len(runs) != 0 {
+		t.Errorf("the same root token re-ran %v", runs)
+	}
+
+	before = len(p.journalLines(t))
+	if err := p.st.RemoveConfig(context.Background(), "hoodcloud:vaultRootToken"); err != nil {
+		t.Fatal(err)
+	}
+	p.up(t)
+	if d := cmp.Diff([]string(nil), remoteRuns(p.journalLines(t), before)); d != "" {
+		t.Errorf("unsetting vaultRootToken re-ran steps (-want +got):\n%s", d)
+	}
+	if ops := operations(p.journalLines(t), before); len(ops) != 0 {
+		t.Errorf("unsetting vaultRootToken changed %v", ops)
+	}
+}
+
+// A rotated deploy key reaches every step's connection, but the root-only steps and init do not re-run:
+// their root token is revoked.
+func TestDeployKeyRotationLeavesRootStepsAlone(t *testing.T) {
+	p := newProject(t, "staging", engine.StandIn)
+	p.up(t)
+	before := len(p.journalLines(t))
+	p.up(t, optup.Replace([]string{p.urn(t, "tls:index/privateKey:PrivateKey", "deploy-key")}))
+	runs := remoteRuns(p.journalLines(t), before)
+	for _, never := range []string{"vault-init", "vault-credential", "vault-revoke-root"} {
+		if slices.Contains(runs, never) {
+			t.Errorf("a deploy-key rotation re-ran %s", never)
+		}
+	}
+}

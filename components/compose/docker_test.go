@@ -287,18 +287,23 @@ func (h *deployHost) container(service string) container {
 	return container{ID: f[0], Image: f[1], Status: f[2], Health: f[3], Created: created, Healthy: h.firstHealthy(ids[0])}
 }
 
-// firstHealthy is when the container's healthcheck first passed (zero if never or no healthcheck).
+// firstHealthy is when the container's healthcheck first passed (zero if never or no healthcheck). It
+// reads the daemon's health_status events, not State.Health.Log: the log keeps only the last five probes,
+// so on a slow machine the first healthy probe may already be gone from it.
 func (h *deployHost) firstHealthy(id string) time.Time {
-	cmd := exec.Command("docker", "inspect", "--format",
-		`{{if .State.Health}}{{range .State.Health.Log}}{{if eq .ExitCode 0}}{{.End.Format "2006-01-02T15:04:05.999999999Z07:00"}} {{end}}{{end}}{{end}}`, id)
+	cmd := exec.Command("docker", "events", "--since", "1h", "--until", "0s",
+		"--filter", "container="+id, "--filter", "event=health_status: healthy", "--format", "{{.TimeNano}}")
 	cmd.Env = h.env
 	b, _ := cmd.CombinedOutput()
 	f := strings.Fields(string(b))
 	if len(f) == 0 {
 		return time.Time{}
 	}
-	ts, _ := time.Parse(time.RFC3339Nano, f[0])
-	return ts
+	ns, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
 }
 
 // containersOf lists the project's containers of a service, running or not, by compose's labels (so it

@@ -26,7 +26,10 @@ func RequireTool(t testing.TB, name string) string {
 	return ""
 }
 
+// TriggerHashKey is the hash key of the targets Target makes.
+const TriggerHashKey = "fixture-trigger-hash-key"
+
 // Target is a remote-step target for component tests: a connection to host and a fixed secret hash key.
 func Target(conn remote.ConnectionInput) remotestep.Target {
-	return remotestep.Target{Connection: conn, HashKey: pulumi.ToSecret(pulumi.String("fixture-trigger-hash-key")).(pulumi.StringOutput)}
+	return remotestep.Target{Connection: conn, HashKey: pulumi.ToSecret(pulumi.String(TriggerHashKey)).(pulumi.StringOutput)}
 }

@@ -26,7 +26,7 @@ var OutputContract = []OutputSpec{
 	{Key: "paymentIpv4", Description: "public IPv4 of the server hosting the payment service"},
 	{Key: "paymentIpv6", Description: "public IPv6 of the server hosting the payment service"},
 	{Key: "sshKnownHosts", Description: "known_hosts lines pinning every server's SSH host key"},
-	{Key: "dnsRecords", Description: "the A/AAAA records operators must create (name, type, value)"},
+	{Key: "dnsRecords", Description: "the A records operators must create (name, type, value); no AAAA: the services listen on IPv4"},
 	{Key: "stateBucket", Description: "S3 bucket of Terraform state (node provisioning)"},
 	{Key: "chainConfigBucket", Description: "S3 bucket of chain-config releases"},
 	{Key: "lockTable", Description: "DynamoDB table of Terraform state locks"},
@@ -118,12 +118,12 @@ func (g *graph) outputs() *Outputs {
 	o.set("controlPlaneIpv6", g.addrs[cp].IPv6)
 	o.set("paymentIpv4", g.addrs[pay].IPv4)
 	o.set("paymentIpv6", g.addrs[pay].IPv6)
+	// A records only: the services publish their ports on IPv4 (Docker's published ports here bind no IPv6
+	// listener), so an AAAA record would send IPv6-preferring clients to a closed port.
 	records := pulumi.Array{}
 	for _, n := range DNSNames {
-		fqdn := n + "." + g.cfg.Domain
 		records = append(records,
-			pulumi.Map{"name": pulumi.String(fqdn), "type": pulumi.String("A"), "value": g.addrs[cp].IPv4},
-			pulumi.Map{"name": pulumi.String(fqdn), "type": pulumi.String("AAAA"), "value": g.addrs[cp].IPv6})
+			pulumi.Map{"name": pulumi.String(n + "." + g.cfg.Domain), "type": pulumi.String("A"), "value": g.addrs[cp].IPv4})
 	}
 	o.set("dnsRecords", records)
 	o.set("stateBucket", g.storage.StateBucket.Name)

@@ -18,6 +18,8 @@ var (
 	autoUpgrades string
 	//go:embed files/52hoodcloud-unattended-upgrades
 	unattendedUpgrades string
+	//go:embed files/docker-daemon.json
+	dockerDaemon string
 	//go:embed files/hoodcloud-block-metadata.service
 	blockMetadataUnit string
 	//go:embed cloud-init.yaml.tmpl
@@ -45,11 +47,20 @@ var Files = []File{
 	{Path: "/etc/ssh/sshd_config.d/10-hoodcloud.conf", Mode: "0644", Content: sshdHardening},
 	{Path: "/etc/apt/apt.conf.d/20auto-upgrades", Mode: "0644", Content: autoUpgrades},
 	{Path: "/etc/apt/apt.conf.d/52hoodcloud-unattended-upgrades", Mode: "0644", Content: unattendedUpgrades},
+	{Path: DockerDaemonConfig, Mode: "0644", Content: dockerDaemon},
 	{Path: "/etc/systemd/system/" + BlockMetadataUnit, Mode: "0644", Content: blockMetadataUnit},
 }
 
+// DockerDaemonConfig turns on live-restore: containers (Vault among them, which would come back sealed)
+// keep running while the Docker daemon restarts for an upgrade or a configuration reload.
+const DockerDaemonConfig = "/etc/docker/daemon.json"
+
 // BlockMetadataUnit keeps containers away from the metadata service (it serves the SSH host key).
 const BlockMetadataUnit = "hoodcloud-block-metadata.service"
+
+// AptLockTimeoutSeconds bounds how long the baseline waits for another apt (unattended-upgrades on a fresh
+// server) to release the dpkg lock.
+const AptLockTimeoutSeconds = 600
 
 // Dirs are the platform's directories. secrets/ is 0711: root lists it, containers running as other users
 // can still open the 0644 key files they are given by path (guide 2.3).
@@ -91,8 +102,9 @@ func RenderBaselineScript() (string, error) {
 		}
 	}
 	return render.Template("host-baseline.sh", baselineTemplate, struct {
-		Packages []string
-		Files    []File
-		Dirs     []Dir
-	}{Packages, Files, Dirs})
+		Packages       []string
+		Files          []File
+		Dirs           []Dir
+		AptLockTimeout int
+	}{Packages, Files, Dirs, AptLockTimeoutSeconds})
 }

@@ -1,6 +1,7 @@
 package hcloudhost
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -157,5 +158,35 @@ func TestBlockMetadataUnitVerifies(t *testing.T) {
 	}
 	if !strings.Contains(ci, "enable, --now, "+BlockMetadataUnit) || !strings.Contains(script, "systemctl restart "+BlockMetadataUnit) {
 		t.Error("a delivery does not enable the metadata block")
+	}
+}
+
+// The container runtime never restarts unattended under Vault (a restarted Vault container is sealed):
+// unattended-upgrades leave docker.io, containerd and runc alone, and live-restore keeps containers running
+// through an operator's upgrade or a daemon reload, which the baseline applies without a restart.
+func TestContainerRuntimeSurvivesUpgrades(t *testing.T) {
+	var daemon map[string]any
+	if err := json.Unmarshal([]byte(dockerDaemon), &daemon); err != nil {
+		t.Fatalf("%s: %v", DockerDaemonConfig, err)
+	}
+	if daemon["live-restore"] != true {
+		t.Errorf("%s: live-restore is %v", DockerDaemonConfig, daemon["live-restore"])
+	}
+	blacklist := unattendedUpgrades[strings.Index(unattendedUpgrades, "Package-Blacklist"):]
+	for _, pkg := range []string{"docker.io", "containerd", "runc"} {
+		if !strings.Contains(blacklist, `"`+pkg+`";`) {
+			t.Errorf("unattended-upgrades may upgrade %s", pkg)
+		}
+	}
+	script, err := RenderBaselineScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	reload := strings.Index(script, "systemctl reload docker.service")
+	if reload < 0 || reload < strings.Index(script, DockerDaemonConfig) || strings.Contains(script, "systemctl restart docker") {
+		t.Error("the baseline must apply daemon.json by reloading (not restarting) Docker after writing it")
+	}
+	if strings.Count(script, `"${apt_wait[@]}"`) != 2 || !strings.Contains(script, "DPkg::Lock::Timeout=600") {
+		t.Error("apt in the baseline does not wait for the dpkg lock")
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hoodcloud/infra/internal/engine"
 	"github.com/hoodcloud/infra/internal/testkit"
+	"github.com/hoodcloud/infra/stacks"
 )
 
 // `pulumi up` of a fresh stack converges: the next preview shows no change (--expect-no-changes), the next
@@ -44,7 +45,32 @@ func TestUpConverges(t *testing.T) {
 			}
 
 			p.sweepState(t)
+			p.checkOutputs(t)
 		})
+	}
+}
+
+// checkOutputs reads the stack outputs as CI does: every key of the contract is there, secret exactly
+// where the contract says (CI cannot read a value that is needlessly secret), and known after up.
+func (p *project) checkOutputs(t *testing.T) {
+	t.Helper()
+	outs, err := p.st.Outputs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outs) != len(stacks.OutputContract) {
+		t.Errorf("%d outputs, the contract has %d keys", len(outs), len(stacks.OutputContract))
+	}
+	for _, spec := range stacks.OutputContract {
+		o, ok := outs[spec.Key]
+		switch {
+		case !ok:
+			t.Errorf("output %s missing", spec.Key)
+		case o.Secret != spec.Secret:
+			t.Errorf("output %s: secret %v, the contract says %v", spec.Key, o.Secret, spec.Secret)
+		case o.Value == nil:
+			t.Errorf("output %s has no value after up", spec.Key)
+		}
 	}
 }
 

@@ -144,7 +144,8 @@ func (g *graph) outputs() *Outputs {
 	o.set("stripeWebhookUrl", pulumi.String("https://pay."+g.cfg.Domain+"/webhooks/stripe"))
 	o.set("stripeWebhookEvents", pulumi.ToStringArray(StripeWebhookEvents))
 	// Exported only once the deploys ran: CI reading it knows the version is live, not merely planned.
-	o.set("deployedVersion", pulumi.All(g.controlPlane.DeployLog, g.payment.DeployLog, g.mtls.Result).ApplyT(
-		func([]any) string { return g.cfg.AppVersion }).(pulumi.StringOutput))
+	// The deploy logs are secret (they quote the services); the version they gate is not.
+	o.set("deployedVersion", pulumi.Unsecret(pulumi.All(g.controlPlane.DeployLog, g.payment.DeployLog, g.mtls.Result).ApplyT(
+		func([]any) string { return g.cfg.AppVersion })).(pulumi.StringOutput))
 	return o
 }

@@ -95,6 +95,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	s.Deploy, err = remotestep.Run(ctx, name+"-deploy", args.Host, remotestep.Step{
 		Script: deployScript,
+		// Migrate's output and failing services' logs are the services' words, which may hold secrets.
+		SecretOutput: true,
 		Hashes: append([]pulumi.StringInput{s.BundleHash, s.EnvHash}, args.ExtraHashes...),
 	}, component.Child(s, pulumi.DependsOn(deployAfter))...)
 	if err != nil {

@@ -33,6 +33,10 @@ type Step struct {
 	// Sensitive makes the step log nothing and keeps stdout/stderr secret. Set it whenever Stdin is set or
 	// the script prints anything derived from a secret.
 	Sensitive bool
+	// SecretOutput keeps stdout/stderr secret in the state while the step still logs as usual: for a step
+	// whose output is the operator's progress but may quote what the services log (the compose deploy
+	// prints migrate's output and failing containers' logs).
+	SecretOutput bool
 	// Hashes are extra content hashes (of files the step depends on but does not carry in Script).
 	Hashes []pulumi.StringInput
 	// Delete is an optional script run when the step is destroyed.
@@ -94,6 +98,8 @@ func Run(ctx *pulumi.Context, name string, on Target, s Step, opts ...pulumi.Res
 		// environment.
 		args.AddPreviousOutputInEnv = pulumi.Bool(false)
 		opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"stdout", "stderr", "stdin"}))
+	} else if s.SecretOutput {
+		opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"stdout", "stderr"}))
 	}
 	return remote.NewCommand(ctx, name, args, opts...)
 }

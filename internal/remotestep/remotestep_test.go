@@ -87,3 +87,18 @@ func TestTargetIsComplete(t *testing.T) {
 		}
 	}
 }
+
+// A step with secret output still logs (the operator's progress) but keeps stdout and stderr secret.
+func TestSecretOutputStepLogsButKeepsOutputSecret(t *testing.T) {
+	c := run(t, remotestep.Step{Script: script, SecretOutput: true})
+	if _, ok := c.Inputs["logging"]; ok {
+		t.Error("a step with secret output should keep pulumi-command's default logging")
+	}
+	want := map[string]bool{"stdout": true, "stderr": true}
+	for _, k := range c.AdditionalSecretOutputs {
+		delete(want, k)
+	}
+	if len(want) != 0 {
+		t.Errorf("outputs not marked secret: %v", want)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,10 +56,17 @@ func TestDemoStackPreviewsWithNoAccount(t *testing.T) {
 func TestMakePreviewWithoutLanguageHost(t *testing.T) {
 	tc := toolchain(t)
 	out := makePreview(t, "demo", tc.Dir, map[string]string{"PULUMI_BACKEND_URL": "file://" + t.TempDir()})
-	for _, want := range []string{"previewing through the Automation API", "+ 119 to create", "hoodcloud:vault:Vault"} {
+	for _, want := range []string{"previewing through the Automation API", "hoodcloud:vault:Vault", "hoodcloud:compose:Stack", "hoodcloud:pki:PKI"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("make preview output lacks %q:\n%s", want, out)
 		}
+	}
+	m := regexp.MustCompile(`\+ (\d+) to create`).FindStringSubmatch(out)
+	if len(m) < 2 {
+		t.Fatalf("make preview printed no plan summary:\n%s", out)
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 100 {
+		t.Errorf("make preview plans %d creates, want the whole graph:\n%s", n, out)
 	}
 }
 

@@ -2,6 +2,8 @@ package stacks_test
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -175,5 +177,71 @@ func TestLockTable(t *testing.T) {
 		if !cmp.Equal(v, m[k]) {
 			t.Errorf("lock table %s = %v, want %v", k, m[k], v)
 		}
+	}
+}
+
+// This repository's workflows: the deploy role is trusted only in the stack's GitHub environment (prod's
+// has required reviewers) and reaches only the stack's resources and the state backend; the preview role
+// is trusted for pull requests and main (the drift check) and writes nothing but the backend's locks.
+func TestCIRolesAreLeastPrivilege(t *testing.T) {
+	r := runStack(t, "prod")
+	trustOf := func(name string) map[string]map[string][]string {
+		role, ok := r.rec.Named("aws:iam/role:Role", name)
+		if !ok {
+			t.Fatalf("no role %s", name)
+		}
+		if got := str(role.Inputs, "name"); got != map[string]string{"iam-ci-deploy-role": "hoodcloud-prod-infra-deploy", "iam-ci-preview-role": "hoodcloud-prod-infra-preview"}[name] {
+			t.Errorf("%s is named %s", name, got)
+		}
+		return parsePolicy(t, str(role.Inputs, "assumeRolePolicy")).Statement[0].Condition
+	}
+	aud := map[string][]string{"token.actions.githubusercontent.com:aud": {"sts.amazonaws.com"}}
+	if d := cmp.Diff(map[string]map[string][]string{"StringEquals": {
+		"token.actions.githubusercontent.com:aud": aud["token.actions.githubusercontent.com:aud"],
+		"token.actions.githubusercontent.com:sub": {"repo:hoodcloud/infra:environment:prod"}}}, trustOf("iam-ci-deploy-role")); d != "" {
+		t.Errorf("deploy trust (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(map[string]map[string][]string{"StringEquals": {
+		"token.actions.githubusercontent.com:aud": aud["token.actions.githubusercontent.com:aud"],
+		"token.actions.githubusercontent.com:sub": {"repo:hoodcloud/infra:pull_request", "repo:hoodcloud/infra:ref:refs/heads/main"}}}, trustOf("iam-ci-preview-role")); d != "" {
+		t.Errorf("preview trust (-want +got):\n%s", d)
+	}
+
+	allowed := []string{"arn:aws:s3:::hoodcloud-prod-terraform-state", "arn:aws:s3:::hoodcloud-prod-chain-configs",
+		"arn:aws:dynamodb:eu-central-1:123456789012:table/hoodcloud-prod-terraform-locks",
+		"arn:aws:iam::*:user/hoodcloud-prod-*", "arn:aws:iam::*:role/hoodcloud-prod-*",
+		"arn:aws:iam::*:oidc-provider/token.actions.githubusercontent.com", "arn:aws:kms:*:*:key/*",
+		"arn:aws:s3:::hoodcloud-pulumi-state", "arn:aws:s3:::hoodcloud-pulumi-state/.pulumi/*", "arn:aws:s3:::hoodcloud-pulumi-state/.pulumi/locks/*"}
+	for _, name := range []string{"iam-ci-deploy-policy", "iam-ci-preview-policy"} {
+		p, ok := r.rec.Named("aws:iam/rolePolicy:RolePolicy", name)
+		if !ok {
+			t.Fatalf("no policy %s", name)
+		}
+		for _, s := range parsePolicy(t, str(p.Inputs, "policy")).Statement {
+			for _, res := range s.Resource {
+				switch {
+				case res == "*":
+					if s.Sid != "CreateAutoUnsealKey" || s.Condition["StringEquals"]["aws:RequestTag/Stack"][0] != "prod" {
+						t.Errorf("%s/%s reaches every resource", name, s.Sid)
+					}
+				case !slices.Contains(allowed, res):
+					t.Errorf("%s/%s reaches %s", name, s.Sid, res)
+				case res == "arn:aws:kms:*:*:key/*" && s.Condition["StringEquals"]["aws:ResourceTag/Stack"][0] != "prod":
+					t.Errorf("%s/%s reaches KMS keys of other stacks", name, s.Sid)
+				}
+			}
+			if name != "iam-ci-preview-policy" {
+				continue
+			}
+			for _, a := range s.Action {
+				read := strings.Contains(a, ":Get") || strings.Contains(a, ":List") || strings.Contains(a, ":Describe")
+				if !read && !slices.Equal(s.Resource, []string{"arn:aws:s3:::hoodcloud-pulumi-state/.pulumi/locks/*"}) {
+					t.Errorf("the preview role may %s on %v", a, s.Resource)
+				}
+			}
+		}
+	}
+	if _, ok := runStack(t, "prod").outputs.Value("infraDeployRoleArn"); !ok {
+		t.Error("no infraDeployRoleArn output")
 	}
 }

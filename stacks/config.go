@@ -36,6 +36,10 @@ type Config struct {
 	GitHubRepository      string
 	GitHubReleaseRefs     []string
 	GitHubOIDCProviderARN string
+	// InfraRepository is this repository (owner/name) whose workflows deploy the stack; empty: no CI roles.
+	InfraRepository string
+	// PulumiStateBucket is the Pulumi state backend's bucket, which the CI roles may use.
+	PulumiStateBucket string
 
 	// Vault (PKI and Vault bootstrap).
 	VaultHost         string
@@ -113,6 +117,8 @@ func loadConfig(stack, root string, r *reader) (*Config, error) {
 	c.GitHubRepository = r.optStr("githubRepository", "")
 	c.GitHubReleaseRefs = r.strs("githubReleaseRefs")
 	c.GitHubOIDCProviderARN = r.optStr("githubOidcProviderArn", "")
+	c.InfraRepository = r.optStr("infraRepository", "")
+	c.PulumiStateBucket = r.optStr("pulumiStateBucket", "")
 	c.VaultHost = r.optStr("vaultHost", "")
 	c.VaultKeyShares = r.integer("vaultKeyShares")
 	c.VaultKeyThreshold = r.integer("vaultKeyThreshold")

@@ -71,10 +71,19 @@ func (g *graph) aws() error {
 	var gh *awsiam.GitHubOIDC
 	if g.cfg.GitHubRepository != "" {
 		gh = &awsiam.GitHubOIDC{
-			Repository:  g.cfg.GitHubRepository,
-			Refs:        g.cfg.GitHubReleaseRefs,
-			ProviderARN: g.cfg.GitHubOIDCProviderARN,
-			RoleName:    g.prefix() + "-chain-config-release",
+			Repository: g.cfg.GitHubRepository,
+			Refs:       g.cfg.GitHubReleaseRefs,
+			RoleName:   g.prefix() + "-chain-config-release",
+		}
+	}
+	var ci *awsiam.CIRoles
+	if g.cfg.InfraRepository != "" {
+		ci = &awsiam.CIRoles{
+			Repository:         g.cfg.InfraRepository,
+			Environment:        g.cfg.Stack,
+			NamePrefix:         g.prefix(),
+			StateBackendBucket: g.cfg.PulumiStateBucket,
+			StackTag:           g.tags()["Stack"],
 		}
 	}
 	g.iam, err = awsiam.New(g.ctx, "iam", &awsiam.Args{
@@ -83,6 +92,8 @@ func (g *graph) aws() error {
 		ChainConfigBucketARN: g.storage.ChainConfigBucket.ARN,
 		LockTableARN:         g.storage.LockTableARN,
 		GitHub:               gh,
+		CI:                   ci,
+		OIDCProviderARN:      g.cfg.GitHubOIDCProviderARN,
 		Tags:                 g.tags(),
 	})
 	return err

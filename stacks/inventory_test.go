@@ -36,10 +36,13 @@ func TestInventoryPerStack(t *testing.T) {
 		"vault:index/mount:Mount": 1, "vault:index/policy:Policy": 3, "vault:kv/secretV2:SecretV2": 6,
 		"vault:appRole/authBackendRole:AuthBackendRole": 3, "vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId": 3,
 		"hoodcloud:compose:Stack": 2, "hoodcloud:verify:MTLS": 1,
+		// This repository's workflows (infraRepository): the OIDC provider, a deploy and a preview role.
+		"aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
 	}
 	want := map[string]map[string]int{
 		"prod": merge(common, map[string]int{
-			"aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1, "aws:iam/role:Role": 1, "aws:iam/rolePolicy:RolePolicy": 1,
+			// chain-config release role and the two CI roles
+			"aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 3,
 			"hcloud:index/placementGroup:PlacementGroup": 1,
 			"hoodcloud:hetzner:Address":                  2, "hcloud:index/primaryIp:PrimaryIp": 4,
 			"hoodcloud:hetzner:Host": 2, "hcloud:index/server:Server": 2, "hcloud:index/firewall:Firewall": 2,
@@ -49,6 +52,7 @@ func TestInventoryPerStack(t *testing.T) {
 			"hoodcloud:host:Files": 4, "command:remote:Command": 26,
 		}),
 		"staging": merge(common, map[string]int{
+			"aws:iam/role:Role": 2, "aws:iam/rolePolicy:RolePolicy": 2,
 			"hoodcloud:hetzner:Address": 1, "hcloud:index/primaryIp:PrimaryIp": 2,
 			"hoodcloud:hetzner:Host": 1, "hcloud:index/server:Server": 1, "hcloud:index/firewall:Firewall": 1,
 			"tls:index/privateKey:PrivateKey": 14,

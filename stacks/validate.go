@@ -119,6 +119,16 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if c.InfraRepository != "" {
+		if !githubRepoRe.MatchString(c.InfraRepository) {
+			bad("infraRepository", "owner/repository of this infrastructure repository, or empty to create no CI roles", strconv.Quote(c.InfraRepository))
+		}
+		if why := checkBucket(c.PulumiStateBucket); why != "" {
+			bad("pulumiStateBucket", "the Pulumi state backend's S3 bucket name ("+why+"), because hoodcloud:infraRepository is set", strconv.Quote(c.PulumiStateBucket))
+		} else if c.PulumiStateBucket == c.StateBucket || c.PulumiStateBucket == c.ChainConfigBucket {
+			bad("pulumiStateBucket", "a bucket of its own (the program cannot manage the bucket its state lives in)", strconv.Quote(c.PulumiStateBucket))
+		}
+	}
 	if c.GitHubOIDCProviderARN != "" && !oidcARNRe.MatchString(c.GitHubOIDCProviderARN) {
 		bad("githubOidcProviderArn", "the ARN of the account's GitHub OIDC provider, or empty to create one", strconv.Quote(c.GitHubOIDCProviderARN))
 	}

@@ -24,7 +24,12 @@ type Args struct {
 	LockTableARN pulumi.StringInput
 	// GitHub enables the release role when non-nil.
 	GitHub *GitHubOIDC
-	Tags   map[string]string
+	// CI enables the roles of this repository's own workflows when non-nil.
+	CI *CIRoles
+	// OIDCProviderARN is the account's existing GitHub OIDC provider; empty creates one when GitHub or CI
+	// needs it (an account has at most one).
+	OIDCProviderARN string
+	Tags            map[string]string
 }
 
 // GitHubOIDC describes who may assume the chain-config release role.
@@ -33,8 +38,6 @@ type GitHubOIDC struct {
 	Repository string
 	// Refs are the git refs (refs/heads/main, refs/tags/chain-configs-*) whose workflow runs may publish.
 	Refs []string
-	// ProviderARN is the account's existing GitHub OIDC provider; empty creates one (an account has at most one).
-	ProviderARN string
 	// RoleName is the release role's name.
 	RoleName string
 }
@@ -59,6 +62,9 @@ func (a *Args) Validate() error {
 			errs = append(errs, errors.New("hoodcloud:githubRepository: expected a release role name, found none"))
 		}
 	}
+	if a.CI != nil {
+		errs = append(errs, a.CI.problems()...)
+	}
 	return errors.Join(errs...)
 }
 
@@ -72,6 +78,8 @@ type IAM struct {
 	SecretAccessKey pulumi.StringOutput // secret
 	// ReleaseRoleARN is empty when GitHub OIDC is disabled.
 	ReleaseRoleARN pulumi.StringOutput
+	// CIDeployRoleARN and CIPreviewRoleARN are empty when the CI roles are disabled.
+	CIDeployRoleARN, CIPreviewRoleARN pulumi.StringOutput
 }
 
 // New creates the identities.
@@ -105,10 +113,22 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	c.UserARN = user.Arn
 	c.AccessKeyID = key.ID().ToStringOutput()
 	c.SecretAccessKey = component.Secret(key.Secret)
-	c.ReleaseRoleARN = pulumi.String("").ToStringOutput()
-	if args.GitHub != nil {
-		if c.ReleaseRoleARN, err = newReleaseRole(ctx, c, name, args); err != nil {
+	none := pulumi.String("").ToStringOutput()
+	c.ReleaseRoleARN, c.CIDeployRoleARN, c.CIPreviewRoleARN = none, none, none
+	if args.GitHub != nil || args.CI != nil {
+		providerARN, err := githubProvider(ctx, c, name, args.OIDCProviderARN, args.Tags)
+		if err != nil {
 			return nil, component.Wrap(TypeToken, name, err)
+		}
+		if args.GitHub != nil {
+			if c.ReleaseRoleARN, err = newReleaseRole(ctx, c, name, args, providerARN); err != nil {
+				return nil, component.Wrap(TypeToken, name, err)
+			}
+		}
+		if args.CI != nil {
+			if c.CIDeployRoleARN, c.CIPreviewRoleARN, err = newCIRoles(ctx, c, name, args, providerARN); err != nil {
+				return nil, component.Wrap(TypeToken, name, err)
+			}
 		}
 	}
 	return c, component.Finish(ctx, TypeToken, name, c, pulumi.Map{
@@ -116,5 +136,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"accessKeyId":     c.AccessKeyID,
 		"secretAccessKey": c.SecretAccessKey,
 		"releaseRoleArn":  c.ReleaseRoleARN,
+		"ciDeployRoleArn": c.CIDeployRoleARN, "ciPreviewRoleArn": c.CIPreviewRoleARN,
 	})
 }

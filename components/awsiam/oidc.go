@@ -13,29 +13,30 @@ const (
 	GitHubAudience = "sts.amazonaws.com"
 )
 
-// newReleaseRole creates (or reuses) the OIDC provider and the role the release workflow assumes.
-func newReleaseRole(ctx *pulumi.Context, c *IAM, name string, a *Args) (pulumi.StringOutput, error) {
-	g := a.GitHub
-	providerARN := pulumi.String(g.ProviderARN).ToStringOutput()
-	if g.ProviderARN == "" {
-		p, err := iam.NewOpenIdConnectProvider(ctx, name+"-github-oidc", &iam.OpenIdConnectProviderArgs{
-			Url:           pulumi.String(GitHubOIDCURL),
-			ClientIdLists: pulumi.StringArray{pulumi.String(GitHubAudience)},
-			Tags:          pulumi.ToStringMap(a.Tags),
-		}, component.Child(c)...)
-		if err != nil {
-			return pulumi.StringOutput{}, err
-		}
-		providerARN = p.Arn
+// githubProvider returns the account's GitHub OIDC provider: existingARN, or one created here (an account
+// has at most one).
+func githubProvider(ctx *pulumi.Context, c *IAM, name, existingARN string, tags map[string]string) (pulumi.StringOutput, error) {
+	if existingARN != "" {
+		return pulumi.String(existingARN).ToStringOutput(), nil
 	}
-	subjects := pulumi.StringArray{}
-	for _, ref := range g.Refs {
-		subjects = append(subjects, pulumi.String("repo:"+g.Repository+":ref:"+ref))
+	p, err := iam.NewOpenIdConnectProvider(ctx, name+"-github-oidc", &iam.OpenIdConnectProviderArgs{
+		Url:           pulumi.String(GitHubOIDCURL),
+		ClientIdLists: pulumi.StringArray{pulumi.String(GitHubAudience)},
+		Tags:          pulumi.ToStringMap(tags),
+	}, component.Child(c)...)
+	if err != nil {
+		return pulumi.StringOutput{}, err
 	}
-	trust := iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
+	return p.Arn, nil
+}
+
+// githubTrust lets GitHub workflow runs whose token subject matches subjects (test: StringEquals or
+// StringLike) assume a role, with the audience AWS expects.
+func githubTrust(ctx *pulumi.Context, c *IAM, sid string, providerARN pulumi.StringOutput, test string, subjects pulumi.StringArray) iam.GetPolicyDocumentResultOutput {
+	return iam.GetPolicyDocumentOutput(ctx, iam.GetPolicyDocumentOutputArgs{
 		Statements: iam.GetPolicyDocumentStatementArray{
 			iam.GetPolicyDocumentStatementArgs{
-				Sid:     pulumi.String("GitHubReleaseWorkflow"),
+				Sid:     pulumi.String(sid),
 				Effect:  pulumi.String("Allow"),
 				Actions: pulumi.StringArray{pulumi.String("sts:AssumeRoleWithWebIdentity")},
 				Principals: iam.GetPolicyDocumentStatementPrincipalArray{
@@ -44,12 +45,22 @@ func newReleaseRole(ctx *pulumi.Context, c *IAM, name string, a *Args) (pulumi.S
 				Conditions: iam.GetPolicyDocumentStatementConditionArray{
 					iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringEquals"),
 						Variable: pulumi.String("token.actions.githubusercontent.com:aud"), Values: pulumi.StringArray{pulumi.String(GitHubAudience)}},
-					iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String("StringLike"),
+					iam.GetPolicyDocumentStatementConditionArgs{Test: pulumi.String(test),
 						Variable: pulumi.String("token.actions.githubusercontent.com:sub"), Values: subjects},
 				},
 			},
 		},
 	}, pulumi.Parent(c))
+}
+
+// newReleaseRole creates the role the chain-config release workflow assumes.
+func newReleaseRole(ctx *pulumi.Context, c *IAM, name string, a *Args, providerARN pulumi.StringOutput) (pulumi.StringOutput, error) {
+	g := a.GitHub
+	subjects := pulumi.StringArray{}
+	for _, ref := range g.Refs {
+		subjects = append(subjects, pulumi.String("repo:"+g.Repository+":ref:"+ref))
+	}
+	trust := githubTrust(ctx, c, "GitHubReleaseWorkflow", providerARN, "StringLike", subjects)
 	role, err := iam.NewRole(ctx, name+"-release-role", &iam.RoleArgs{
 		Name:               pulumi.String(g.RoleName),
 		AssumeRolePolicy:   trust.Json(),

@@ -7,15 +7,26 @@ STACK ?= demo
 APT_PACKAGES   := shellcheck cloud-init bats systemd openssh-client curl nats-server python3 iptables xz-utils
 COMPOSE_PLUGIN := $(HOME)/.docker/cli-plugins/docker-compose
 
+# Go-built tools the tests run (actionlint, from the Go module proxy), cached per version.
+ACTIONLINT_VERSION := v1.7.12
+TOOLS_BIN          := $(HOME)/.cache/hoodcloud-tools/bin
+
 # The real Pulumi engine's toolchain (pulumi CLI, provider plugins, stand-ins): scripts/engine-toolchain.sh.
 ENGINE_DIR ?= $(HOME)/.cache/hoodcloud-engine/toolchain
 
-.PHONY: test deps apt-tools compose-plugin engine-toolchain fmt-check vet unit bench preview
+.PHONY: test deps apt-tools compose-plugin go-tools engine-toolchain fmt-check vet unit bench preview
 
 ## test: install what the tests need, then formatting, vet and every test (Docker and the real engine included).
 test: deps fmt-check vet unit
 
-deps: apt-tools compose-plugin engine-toolchain
+deps: apt-tools compose-plugin go-tools engine-toolchain
+
+## go-tools: actionlint (the workflows' linter), built once per version.
+go-tools:
+	@[ -x "$(TOOLS_BIN)/actionlint-$(ACTIONLINT_VERSION)" ] || { \
+	  GOBIN="$(TOOLS_BIN)/.build" $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) && \
+	  mv "$(TOOLS_BIN)/.build/actionlint" "$(TOOLS_BIN)/actionlint-$(ACTIONLINT_VERSION)"; }
+	@ln -sf "actionlint-$(ACTIONLINT_VERSION)" "$(TOOLS_BIN)/actionlint"
 
 ## engine-toolchain: the pulumi CLI and plugins the engine tests run (cold: about 15 minutes; then cached).
 engine-toolchain:
@@ -44,7 +55,7 @@ vet:
 
 # HOODCLOUD_REQUIRE_ENGINE: the engine tests fail, rather than skip, without the toolchain.
 unit:
-	HOODCLOUD_ENGINE_DIR="$(ENGINE_DIR)" HOODCLOUD_REQUIRE_ENGINE=1 $(GO) test -count=1 -timeout 20m ./...
+	PATH="$(TOOLS_BIN):$$PATH" HOODCLOUD_ENGINE_DIR="$(ENGINE_DIR)" HOODCLOUD_REQUIRE_ENGINE=1 $(GO) test -count=1 -timeout 20m ./...
 
 ## bench: the mocked whole-program benchmark quoted in the README.
 bench:

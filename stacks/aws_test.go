@@ -182,7 +182,8 @@ func TestLockTable(t *testing.T) {
 
 // This repository's workflows: the deploy role is trusted only in the stack's GitHub environment (prod's
 // has required reviewers) and reaches only the stack's resources and the state backend; the preview role
-// is trusted for pull requests and main (the drift check) and writes nothing but the backend's locks.
+// is trusted only in the <stack>-read environments (previews, drift, output readers) and writes nothing
+// but the backend's locks.
 func TestCIRolesAreLeastPrivilege(t *testing.T) {
 	r := runStack(t, "prod")
 	trustOf := func(name string) map[string]map[string][]string {
@@ -203,7 +204,7 @@ func TestCIRolesAreLeastPrivilege(t *testing.T) {
 	}
 	if d := cmp.Diff(map[string]map[string][]string{"StringEquals": {
 		"token.actions.githubusercontent.com:aud": aud["token.actions.githubusercontent.com:aud"],
-		"token.actions.githubusercontent.com:sub": {"repo:hoodcloud/infra:pull_request", "repo:hoodcloud/infra:ref:refs/heads/main"}}}, trustOf("iam-ci-preview-role")); d != "" {
+		"token.actions.githubusercontent.com:sub": {"repo:hoodcloud/infra:environment:prod-read", "repo:hoodcloud/platform:environment:prod-read"}}}, trustOf("iam-ci-preview-role")); d != "" {
 		t.Errorf("preview trust (-want +got):\n%s", d)
 	}
 

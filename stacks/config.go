@@ -40,6 +40,8 @@ type Config struct {
 	InfraRepository string
 	// PulumiStateBucket is the Pulumi state backend's bucket, which the CI roles may use.
 	PulumiStateBucket string
+	// StackOutputReaders are repositories whose workflows may read the outputs through the preview role.
+	StackOutputReaders []string
 
 	// Vault (PKI and Vault bootstrap).
 	VaultHost         string
@@ -119,6 +121,7 @@ func loadConfig(stack, root string, r *reader) (*Config, error) {
 	c.GitHubOIDCProviderARN = r.optStr("githubOidcProviderArn", "")
 	c.InfraRepository = r.optStr("infraRepository", "")
 	c.PulumiStateBucket = r.optStr("pulumiStateBucket", "")
+	c.StackOutputReaders = r.strs("stackOutputReaders")
 	c.VaultHost = r.optStr("vaultHost", "")
 	c.VaultKeyShares = r.integer("vaultKeyShares")
 	c.VaultKeyThreshold = r.integer("vaultKeyThreshold")

@@ -81,6 +81,7 @@ func (g *graph) aws() error {
 		ci = &awsiam.CIRoles{
 			Repository:         g.cfg.InfraRepository,
 			Environment:        g.cfg.Stack,
+			OutputReaders:      g.cfg.StackOutputReaders,
 			NamePrefix:         g.prefix(),
 			StateBackendBucket: g.cfg.PulumiStateBucket,
 			StackTag:           g.tags()["Stack"],

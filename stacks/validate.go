@@ -123,6 +123,11 @@ func (c *Config) Validate() error {
 		if !githubRepoRe.MatchString(c.InfraRepository) {
 			bad("infraRepository", "owner/repository of this infrastructure repository, or empty to create no CI roles", strconv.Quote(c.InfraRepository))
 		}
+		for i, reader := range c.StackOutputReaders {
+			if !githubRepoRe.MatchString(reader) {
+				bad(fmt.Sprintf("stackOutputReaders[%d]", i), "owner/repository", strconv.Quote(reader))
+			}
+		}
 		if why := checkBucket(c.PulumiStateBucket); why != "" {
 			bad("pulumiStateBucket", "the Pulumi state backend's S3 bucket name ("+why+"), because hoodcloud:infraRepository is set", strconv.Quote(c.PulumiStateBucket))
 		} else if c.PulumiStateBucket == c.StateBucket || c.PulumiStateBucket == c.ChainConfigBucket {

@@ -12,14 +12,20 @@ import (
 )
 
 // CIRoles are the roles this repository's own GitHub workflows assume through OIDC (.github/workflows):
-// a deploy role for `pulumi up`, trusted only in the stack's GitHub environment (prod's has required
-// reviewers), and a read-only preview role for pull-request previews and the nightly drift check.
-// Both are limited to this stack's resources (named with NamePrefix) and the Pulumi state backend.
+// a deploy role for `pulumi up`, trusted only in the stack's GitHub environment `<stack>` (prod's has
+// required reviewers), and a read-only preview role for pull-request previews, the nightly drift check
+// and reading the outputs, trusted only in the environment `<stack>-read` of this repository and of the
+// OutputReaders. Both are limited to this stack's resources (named with NamePrefix) and the Pulumi state
+// backend.
 type CIRoles struct {
 	// Repository is owner/name of the infrastructure repository.
 	Repository string
-	// Environment is the GitHub environment whose jobs may deploy the stack (the stack's name).
+	// Environment is the GitHub environment whose jobs may deploy the stack (the stack's name); its
+	// read-only twin is Environment+"-read".
 	Environment string
+	// OutputReaders are other repositories (owner/name) whose workflows may read the stack's outputs
+	// (.github/workflows/stack-outputs.yml) through the preview role, from their <stack>-read environment.
+	OutputReaders []string
 	// NamePrefix prefixes the names of every IAM identity the stack manages (hoodcloud-<stack>).
 	NamePrefix string
 	// StateBackendBucket is the bucket of the Pulumi state backend (s3://…), bootstrapped apart from the
@@ -58,6 +64,11 @@ func (r *CIRoles) problems() []error {
 	if !githubRepoRe.MatchString(r.Repository) {
 		errs = append(errs, fmt.Errorf("hoodcloud:infraRepository: expected owner/repository, found %q", r.Repository))
 	}
+	for i, reader := range r.OutputReaders {
+		if !githubRepoRe.MatchString(reader) {
+			errs = append(errs, fmt.Errorf("hoodcloud:stackOutputReaders[%d]: expected owner/repository, found %q", i, reader))
+		}
+	}
 	if r.StateBackendBucket == "" {
 		errs = append(errs, errors.New("hoodcloud:pulumiStateBucket: expected the Pulumi state backend's bucket, because hoodcloud:infraRepository is set, found nothing"))
 	}
@@ -75,9 +86,12 @@ func newCIRoles(ctx *pulumi.Context, c *IAM, name string, a *Args, providerARN p
 	if err != nil {
 		return deploy, preview, err
 	}
+	readers := []string{"repo:" + r.Repository + ":environment:" + r.Environment + "-read"}
+	for _, reader := range r.OutputReaders {
+		readers = append(readers, "repo:"+reader+":environment:"+r.Environment+"-read")
+	}
 	preview, err = ciRole(ctx, c, name+"-ci-preview", r.NamePrefix+"-infra-preview", a, providerARN,
-		"StringEquals", []string{"repo:" + r.Repository + ":pull_request", "repo:" + r.Repository + ":ref:refs/heads/main"},
-		previewPolicy(ctx, c, a))
+		"StringEquals", readers, previewPolicy(ctx, c, a))
 	return deploy, preview, err
 }
 

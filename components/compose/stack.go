@@ -97,7 +97,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Script: deployScript,
 		// Migrate's output and failing services' logs are the services' words, which may hold secrets.
 		SecretOutput: true,
-		Hashes: append([]pulumi.StringInput{s.BundleHash, s.EnvHash}, args.ExtraHashes...),
+		Hashes:       append([]pulumi.StringInput{s.BundleHash, s.EnvHash}, args.ExtraHashes...),
 	}, component.Child(s, pulumi.DependsOn(deployAfter))...)
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)

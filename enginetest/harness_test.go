@@ -47,6 +47,7 @@ var stepStdout = map[string]string{
 		`"fixture-unseal-4","fixture-unseal-5"],"unseal_shares":5,"unseal_threshold":3,"root_token":"fixture-root-token-hvs-91ab"}`,
 	"vault-credential":  `{"role_id":"fixture-program-role-id","secret_id":"fixture-program-secret-id-2c9d"}`,
 	"vault-revoke-root": `{"revoked":true}`,
+	"app-deploy":        testkit.FixtureDeployLog,
 }
 
 // toolchain finds the engine toolchain; without one, the test is skipped, except where the toolchain is

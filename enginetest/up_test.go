@@ -72,6 +72,14 @@ func (p *project) checkOutputs(t *testing.T) {
 			t.Errorf("output %s has no value after up", spec.Key)
 		}
 	}
+	receipts, _ := outs["deployReceipts"].Value.(map[string]any)
+	for _, stack := range []string{"controlPlane", "payment"} {
+		r, _ := receipts[stack].(map[string]any)
+		images, _ := r["images"].(map[string]any)
+		if r["deployedAt"] != "2026-12-02T01:40:00Z" || r["migrate"] != "exit 0" || images["api"] == nil || r["bundleHash"] == "" {
+			t.Errorf("deploy receipt of %s: %v", stack, r)
+		}
+	}
 }
 
 // secretSignature marks a secret object in an exported deployment (`stack export --show-secrets`).
@@ -102,6 +110,7 @@ func (p *project) sweepState(t *testing.T) {
 		"an AppRole secret_id":       testkit.FakeAppRoleSecretID(""),
 		"a private key":              "PRIVATE KEY",
 		"the trigger hash key input": "hoodcloud trigger hash key",
+		"a deploy log's secret":      "fixture-deploy-log-secret-4e1",
 	}
 	for k, v := range secrets {
 		needles[k] = v

@@ -73,6 +73,7 @@ func runConfigWith(t testing.TB, sc testkit.StackConfig, prepare func(*testkit.R
 		"vault-init":        fixtureInitJSON,
 		"vault-credential":  `{"role_id":"fixture-program-role-id","secret_id":"fixture-program-secret-id-2c9d"}`,
 		"vault-revoke-root": `{"revoked":true}`,
+		"app-deploy":        testkit.FixtureDeployLog,
 	})
 	if prepare != nil {
 		prepare(r.rec)

@@ -47,6 +47,7 @@ var OutputContract = []OutputSpec{
 	{Key: "stripeWebhookUrl", Description: "endpoint to register in the Stripe dashboard"},
 	{Key: "stripeWebhookEvents", Description: "events the Stripe webhook must send"},
 	{Key: "deployedVersion", Description: "tag of HoodCloud's images that the last up deployed"},
+	{Key: "deployReceipts", Description: "per compose stack (controlPlane, payment): bundleHash, deployedAt (when its deploy step last succeeded), migrate, images and health per service"},
 }
 
 // StripeWebhookEvents are the events the payment service handles (guide, Stripe Setup).
@@ -151,5 +152,6 @@ func (g *graph) outputs() *Outputs {
 	// The deploy logs are secret (they quote the services); the version they gate is not.
 	o.set("deployedVersion", pulumi.Unsecret(pulumi.All(g.controlPlane.DeployLog, g.payment.DeployLog, g.mtls.Result).ApplyT(
 		func([]any) string { return g.cfg.AppVersion })).(pulumi.StringOutput))
+	o.set("deployReceipts", pulumi.Map{"controlPlane": g.controlPlane.Receipt, "payment": g.payment.Receipt})
 	return o
 }

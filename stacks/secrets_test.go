@@ -31,6 +31,8 @@ func allSecrets(t *testing.T, sc testkit.StackConfig, r *run) map[string]string 
 			}
 		}
 	}
+	// A service's words in a deploy log (the log is secret; its receipt is public).
+	out["a deploy log's secret"] = "fixture-deploy-log-secret-4e1"
 	for _, must := range []string{"fixture-root-token-hvs-91ab", "fixture-program-secret-id-2c9d",
 		testkit.FakeAppRoleSecretID("vault-payment-secret-id")} {
 		found := false

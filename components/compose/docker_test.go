@@ -393,6 +393,26 @@ func TestDeployFirstRunInOrder(t *testing.T) {
 	if ids := h.containersOf("migrate"); len(ids) != 0 {
 		t.Errorf("the migration container was not removed: %v", ids)
 	}
+	// The receipt reports what runs, as Compose sees it.
+	receipt, found, err := ParseReceipt(out)
+	if err != nil || !found {
+		t.Fatalf("receipt: found %v, %v\n%s", found, err, out)
+	}
+	for _, c := range []container{db, api, auth} {
+		svc := map[string]string{db.ID: "db", api.ID: "api", auth.ID: "auth"}[c.ID]
+		inspect := exec.Command("docker", "inspect", "--format", "{{.Config.Image}}", c.ID)
+		inspect.Env = h.env
+		ref, err := inspect.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if receipt.Images[svc] != strings.TrimSpace(string(ref)) || receipt.Health[svc] != "healthy" {
+			t.Errorf("receipt for %s: image %q health %q, the container runs %s", svc, receipt.Images[svc], receipt.Health[svc], ref)
+		}
+	}
+	if receipt.Migrate != "exit 0" || receipt.DeployedAt == "" {
+		t.Errorf("receipt %+v", receipt)
+	}
 	// A second run with nothing changed converges without recreating anything.
 	if out, errOut, err := h.deploy(s); err != nil {
 		t.Fatalf("second deploy failed: %v\n%s\n%s", err, out, errOut)

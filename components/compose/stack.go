@@ -26,8 +26,11 @@ type Stack struct {
 	EnvHash pulumi.StringOutput
 	// Env is the rendered .env (no secrets).
 	Env pulumi.StringOutput
-	// DeployLog is the deploy script's output.
+	// DeployLog is the deploy script's output (secret: it quotes the services' own output).
 	DeployLog pulumi.StringOutput
+	// Receipt is what the last successful deploy reports (public): bundleHash, deployedAt, migrate,
+	// images and health per service (see Receipt). It changes only when the deploy step runs.
+	Receipt pulumi.MapOutput
 	// Deploy is the deploy step: whatever needs the running stack depends on it.
 	Deploy *remote.Command
 	// Upload, Login (nil without RegistryAuth) and Anchor are the other steps.
@@ -103,8 +106,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, component.Wrap(TypeToken, name, err)
 	}
 	s.DeployLog = s.Deploy.Stdout
+	s.Receipt = receiptOutput(s.DeployLog, s.BundleHash)
 	return s, component.Finish(ctx, TypeToken, name, s, pulumi.Map{
-		"bundleHash": s.BundleHash, "envHash": s.EnvHash, "env": s.Env, "deployLog": s.DeployLog,
+		"bundleHash": s.BundleHash, "envHash": s.EnvHash, "env": s.Env, "deployLog": s.DeployLog, "receipt": s.Receipt,
 	})
 }
 

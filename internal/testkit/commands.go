@@ -37,6 +37,21 @@ func CommandStdout(stdouts map[string]string) ResourceFunc {
 	}
 }
 
+// FixtureDeployLog is what a compose deploy step prints on a host, ending with its receipt; the fakes
+// answer it for every "*-app-deploy" step, and the log itself quotes a service's secret-looking line so
+// the secret sweep proves the log stays secret while the receipt is public.
+const FixtureDeployLog = `deploy: pulling images
+migrate: connecting with password=fixture-deploy-log-secret-4e1
+deploy: migration succeeded
+deploy: healthy
+deploy-receipt: begin
+deploy-receipt: deployed-at 2026-12-02T01:40:00Z
+deploy-receipt: migrate migrate exit 0
+deploy-receipt: container api|registry.hoodcloud.io/hoodcloud/api:v1.42.0|running|healthy
+deploy-receipt: container postgres|postgres:16-alpine|running|healthy
+deploy-receipt: end
+`
+
 // FakeAppRoleSecretID is the secret_id the fake Vault issues to an AppRole secret-id resource.
 func FakeAppRoleSecretID(name string) string { return "fake-approle-secret-id-of-" + name }
 

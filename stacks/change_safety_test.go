@@ -210,4 +210,15 @@ func TestDeployOrdering(t *testing.T) {
 	if r.rec.DependsOn(step("control-plane-app-deploy"), step("payment-app-deploy").URN) {
 		t.Error("control-plane deploy is serialised behind the payment deploy")
 	}
+	// Only the deploy reads Vault, NATS and the mounted files: the project, upload and login steps wait for
+	// the host alone, so a first up's longest chain of remote steps is what the order requires.
+	for _, early := range []string{"control-plane-app-project", "control-plane-app-upload", "control-plane-app-login",
+		"payment-app-project", "payment-app-upload", "payment-app-login"} {
+		for _, vaultStep := range []string{"vault-install", "vault-init", "vault-unseal", "vault-credential", "nats-certbot-issue",
+			"control-plane-pki-files-install", "payment-pki-files-install"} {
+			if r.rec.DependsOn(step(early), step(vaultStep).URN) {
+				t.Errorf("%s waits for %s, which only the deploy needs", early, vaultStep)
+			}
+		}
+	}
 }

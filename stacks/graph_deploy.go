@@ -92,6 +92,7 @@ func (g *graph) deploys() error {
 			cpFiles.Hash,
 			g.secretsDigest("control-plane/"),
 		},
+		HostReady: cp.Ready,
 		DependsOn: g.deployDeps(cpPlan, cpFiles, append(g.messaging.TLSReady, g.secrets.ConsumerReady[ConsumerControlPlane]...)),
 		Protect:   g.cfg.Protect,
 	})
@@ -113,6 +114,7 @@ func (g *graph) deploys() error {
 			payFiles.Hash,
 			g.secretsDigest("payment/"),
 		},
+		HostReady: pay.Ready,
 		DependsOn: g.deployDeps(payPlan, payFiles, g.secrets.ConsumerReady[ConsumerPayment]),
 		Protect:   g.cfg.Protect,
 	})

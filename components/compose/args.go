@@ -66,7 +66,11 @@ type Args struct {
 	// Prepared, when set, is the bundle already read and checked by Prepare with these same BundleDir,
 	// Project, Layout and Env; New then does not load the compose files again.
 	Prepared *Prepared
-	// DependsOn are steps that must finish before the upload (host baseline, certificates, credentials).
+	// HostReady are what the project directory, the upload and the registry login need: the host's
+	// baseline (Docker, the directories). Nothing else, so they run as early as the host allows.
+	HostReady []pulumi.Resource
+	// DependsOn are what the deploy needs besides the upload: the files its services mount
+	// (certificates, credentials), Vault's secrets, NATS.
 	DependsOn []pulumi.Resource
 	// WaitAttempts and WaitInterval (seconds) bound each wait; zero means the defaults.
 	WaitAttempts, WaitInterval int

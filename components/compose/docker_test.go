@@ -291,7 +291,10 @@ func (h *deployHost) container(service string) container {
 // reads the daemon's health_status events, not State.Health.Log: the log keeps only the last five probes,
 // so on a slow machine the first healthy probe may already be gone from it.
 func (h *deployHost) firstHealthy(id string) time.Time {
-	cmd := exec.Command("docker", "events", "--since", "1h", "--until", "0s",
+	// --until a second ahead: the daemon streams the events up to then, including those it is still
+	// publishing when a loaded machine asks.
+	until := strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10)
+	cmd := exec.Command("docker", "events", "--since", "1h", "--until", until,
 		"--filter", "container="+id, "--filter", "event=health_status: healthy", "--format", "{{.TimeNano}}")
 	cmd.Env = h.env
 	b, _ := cmd.CombinedOutput()

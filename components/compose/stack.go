@@ -76,7 +76,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	s.EnvHash = envText.ApplyT(func(e string) string { return contenthash.Of(e) }).(pulumi.StringOutput)
 
 	s.Anchor, err = remotestep.Run(ctx, name+"-project", args.Host, remotestep.Step{Script: projectScript},
-		component.Child(s, pulumi.DependsOn(args.DependsOn), pulumi.Protect(args.Protect),
+		component.Child(s, pulumi.DependsOn(args.HostReady), pulumi.Protect(args.Protect),
 			// Created once per host: an edited script must not replace (and so unprotect) it.
 			pulumi.IgnoreChanges([]string{"create", "triggers"}))...)
 	if err != nil {
@@ -85,13 +85,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	s.Upload, err = remotestep.Run(ctx, name+"-upload", args.Host, remotestep.Step{
 		Script: uploadScript, Stdin: stdin,
 		Hashes: []pulumi.StringInput{s.BundleHash, s.EnvHash},
-	}, component.Child(s, pulumi.DependsOn(append([]pulumi.Resource{s.Anchor}, args.DependsOn...)))...)
+	}, component.Child(s, pulumi.DependsOn(append([]pulumi.Resource{s.Anchor}, args.HostReady...)))...)
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)
 	}
-	deployAfter := []pulumi.Resource{s.Upload}
+	deployAfter := append([]pulumi.Resource{s.Upload}, args.DependsOn...)
 	if r := args.RegistryAuth; r != nil {
-		if s.Login, err = newLogin(ctx, s, name, args.Host, r, args.DependsOn); err != nil {
+		if s.Login, err = newLogin(ctx, s, name, args.Host, r, args.HostReady); err != nil {
 			return nil, component.Wrap(TypeToken, name, err)
 		}
 		deployAfter = append(deployAfter, s.Login)

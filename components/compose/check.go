@@ -28,7 +28,8 @@ import (
 //   - a layout that does not match the services: unknown names, a service in two phases, a service no
 //     phase starts, a migration outside a profile, data or migration depending on applications;
 //   - health checks of unknown services, container checks of services without a healthcheck, and
-//     loopback HTTP/TCP checks of a port their service does not publish.
+//     loopback HTTP/TCP checks of a port their service does not publish;
+//   - an absolute `include` in the NATS configuration (config/nats/*.conf), which nats-server cannot load.
 func CheckBundle(dir, project string, l Layout, env map[string]string) error {
 	_, err := inspectBundle(dir, project, l, env)
 	return err
@@ -82,6 +83,9 @@ func inspectBundle(dir, project string, l Layout, env map[string]string) (*types
 	}
 	for _, msg := range checkLayout(services, l) {
 		bad("%s", msg)
+	}
+	for _, msg := range checkNATSIncludes(abs) {
+		errs = append(errs, fmt.Errorf("hoodcloud:bundleDir: %s", msg))
 	}
 	return p, errors.Join(errs...)
 }

@@ -325,3 +325,33 @@ func TestResolverConfigIncludes(t *testing.T) {
 		t.Errorf("nats-server accepted a broken operator JWT:\n%s", out)
 	}
 }
+
+// TestShippedBundleConfigLoads: the bundle's own config/nats/nats.conf (testdata/bundle, what deploys)
+// loads in a real nats-server with this program's resolver.conf and certificate files in the places the
+// compose file mounts them (/etc/nats/jwt, /etc/nats/tls), here under a temporary directory standing in
+// for /etc/nats.
+func TestShippedBundleConfigLoads(t *testing.T) {
+	bin := testkit.RequireTool(t, "nats-server")
+	shipped, err := os.ReadFile(filepath.Join("..", "..", "testdata", "bundle", "config", "nats", "nats.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	etc := t.TempDir()
+	for _, d := range []string{"jwt", "tls", "data"} {
+		if err := os.MkdirAll(filepath.Join(etc, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	selfSigned(t, filepath.Join(etc, "tls"), 1)
+	res, err := RenderResolverConfig(fixtureIdentity(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(etc, strings.TrimPrefix(ContainerJWTDir, "/etc/nats/"), ResolverConfigName), res)
+	// Only the container paths move; an include is left exactly as shipped.
+	conf := strings.NewReplacer(`"/etc/nats/`, `"`+etc+`/`, `"/data"`, `"`+filepath.Join(etc, "data")+`"`).Replace(string(shipped))
+	write(t, filepath.Join(etc, "nats.conf"), conf)
+	if out, err := exec.Command(bin, "-t", "-c", filepath.Join(etc, "nats.conf")).CombinedOutput(); err != nil {
+		t.Fatalf("nats-server refuses the shipped config: %v\n%s\n%s", err, out, conf)
+	}
+}

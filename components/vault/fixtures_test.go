@@ -7,8 +7,10 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -202,8 +204,13 @@ func runVault(t testing.TB, mutate func(a *Args)) (*result, error) {
 	t.Helper()
 	rec := newRecorder()
 	r := &result{rec: rec}
-	caDir := t.TempDir()
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	// Not t.TempDir: a run that fails early returns while the CA file's write may still be under way, and
+	// the test's cleanup would race it. The files are removed with the package's directory (TestMain).
+	caDir, err := os.MkdirTemp(caRoot, "ca-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		// Stand-ins for the hosts' baseline steps, which the install and file steps must wait for.
 		baseline, err := remote.NewCommand(ctx, "control-plane-baseline", &remote.CommandArgs{Connection: conn("203.0.113.10"), Create: pulumi.String("true")})
 		if err != nil {
@@ -267,4 +274,19 @@ func testkitLeaks(r *result, secrets map[string]string) []string {
 		out = append(out, l.String())
 	}
 	return out
+}
+
+// caRoot holds the CA files the runs write; removed after every test has finished.
+var caRoot string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hoodcloud-vault-ca-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	caRoot = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }

@@ -30,6 +30,10 @@ var (
 	githubRepoRe = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$`)
 	oidcARNRe    = regexp.MustCompile(`^arn:aws:iam::[0-9]{12}:oidc-provider/token\.actions\.githubusercontent\.com$`)
 	githubRefRe  = regexp.MustCompile(`^refs/(heads|tags)/[A-Za-z0-9._/*-]+$`)
+	// dockerTagRe and imageRepoRe are Docker's reference grammar (distribution/reference): a tag, and a
+	// registry host (optional port) followed by lower-case path components.
+	dockerTagRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	imageRepoRe = regexp.MustCompile(`^(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])(?:\.(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]))*(?::[0-9]+)?(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)+$`)
 	// hetznerTokenRe is the alphabet of Hetzner Cloud API tokens.
 	hetznerTokenRe = regexp.MustCompile(`^[A-Za-z0-9]*$`)
 )
@@ -79,8 +83,10 @@ func (c *Config) Validate() error {
 		bad("sshPublicKeys", "at least one operator SSH public key", "none")
 	}
 	for i, k := range c.SSHPublicKeys {
-		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k)); err != nil {
-			bad(fmt.Sprintf("sshPublicKeys[%d]", i), "an OpenSSH public key line (ssh-ed25519 AAAA… comment)", abbreviate(k))
+		// One line per entry: authorized_keys is line-based, and a line break would smuggle in a second key
+		// (ParseAuthorizedKey reads the first line and ignores the rest).
+		if _, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k)); err != nil || strings.ContainsAny(k, "\r\n") {
+			bad(fmt.Sprintf("sshPublicKeys[%d]", i), "one OpenSSH public key line (ssh-ed25519 AAAA… comment), no line break", abbreviate(k))
 		}
 	}
 	if !serverTypeRe.MatchString(c.ServerType) {
@@ -196,14 +202,16 @@ func (c *Config) validateDeploys() []error {
 	} else if st, err := os.Stat(c.BundlePath()); err != nil || !st.IsDir() {
 		bad("bundleDir", "an existing directory (relative to the project)", strconv.Quote(c.BundleDir))
 	}
-	if c.AppVersion == "" || c.AppVersion == "latest" || strings.ContainsAny(c.AppVersion, " /:@") {
-		bad("appVersion", "a pinned image tag such as v1.42.0 (never latest)", strconv.Quote(c.AppVersion))
+	// Each value below lands in a sink with a grammar of its own (.env, image references, certbot's
+	// command line): it is checked against that grammar here, before anything is registered.
+	if !dockerTagRe.MatchString(c.AppVersion) || c.AppVersion == "latest" {
+		bad("appVersion", "a pinned image tag such as v1.42.0 (Docker's tag grammar, at most 128 of [A-Za-z0-9_.-]; never latest)", strconv.Quote(c.AppVersion))
 	}
-	if c.ImageRegistry == "" || strings.ContainsAny(c.ImageRegistry, " :@") || strings.HasSuffix(c.ImageRegistry, "/") {
-		bad("imageRegistry", "a registry and namespace such as registry.example/hoodcloud", strconv.Quote(c.ImageRegistry))
+	if !imageRepoRe.MatchString(c.ImageRegistry) {
+		bad("imageRegistry", "a registry and namespace such as registry.example/hoodcloud (Docker's reference grammar, lower-case path)", strconv.Quote(c.ImageRegistry))
 	}
-	if _, err := mail.ParseAddress(c.ACMEEmail); err != nil || !strings.Contains(c.ACMEEmail, "@") {
-		bad("acmeEmail", "an e-mail address for the Let's Encrypt account", strconv.Quote(c.ACMEEmail))
+	if a, err := mail.ParseAddress(c.ACMEEmail); err != nil || a.Address != c.ACMEEmail || a.Name != "" || strings.ContainsAny(c.ACMEEmail, " \t\r\n") {
+		bad("acmeEmail", "a bare e-mail address for the Let's Encrypt account (no name, no spaces)", strconv.Quote(c.ACMEEmail))
 	}
 	if c.RegistryServer != "" {
 		if why := dnsname.Problem(c.RegistryServer); why != "" {

@@ -210,3 +210,42 @@ func (p *project) urn(t *testing.T, typ, part string) string {
 	}
 	return found[0]
 }
+
+// `pulumi destroy` of staging removes everything the stack made, and the consumers' AppRole files go
+// with their roles (their delete scripts run); Vault's data is not the program's to delete.
+func TestDestroyRemovesTheStack(t *testing.T) {
+	p := newProject(t, "staging", engine.StandIn)
+	p.up(t)
+	before := len(p.journalLines(t))
+	if _, err := p.st.Destroy(context.Background()); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	lines := p.journalLines(t)
+	var deletes, removals int
+	for _, op := range operations(lines, before) {
+		if strings.HasPrefix(op, "delete ") {
+			deletes++
+		}
+	}
+	for _, l := range lines[before:] {
+		if strings.HasPrefix(l, "run-delete command:remote:Command vault-") && strings.HasSuffix(l, "-approle-files") {
+			removals++
+		}
+	}
+	creates := 0
+	for _, op := range operations(lines[:before], 0) {
+		if strings.HasPrefix(op, "create ") {
+			creates++
+		}
+	}
+	if deletes != creates {
+		t.Errorf("destroy deleted %d resources, up created %d", deletes, creates)
+	}
+	if removals != 3 {
+		t.Errorf("%d AppRole file removals ran, want one per consumer (3)", removals)
+	}
+	outs, err := p.st.Outputs(context.Background())
+	if err != nil || len(outs) != 0 {
+		t.Errorf("outputs after destroy: %v %v", outs, err)
+	}
+}

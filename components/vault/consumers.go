@@ -60,11 +60,15 @@ func (v *Vault) consumers(ctx *pulumi.Context, name string, args *Args, managed 
 		if err != nil {
 			return err
 		}
+		remove, err := RenderAppRoleFilesRemoveScript(dir)
+		if err != nil {
+			return err
+		}
 		stdin := pulumi.All(role.RoleId, secretID.SecretId).ApplyT(func(x []any) string {
 			return appRoleFilesInput(x[0].(string), x[1].(string))
 		}).(pulumi.StringOutput)
 		files, err := remotestep.Run(ctx, base+"-approle-files", c.Host, remotestep.Step{
-			Script: script, Stdin: stdin, Sensitive: true,
+			Script: script, Stdin: stdin, Sensitive: true, Delete: remove,
 		}, component.Child(v, pulumi.DependsOn(c.DependsOn))...)
 		if err != nil {
 			return err

@@ -27,6 +27,8 @@ var (
 	revokeTemplate string
 	//go:embed scripts/approle-files.sh.tmpl
 	appRoleFilesTemplate string
+	//go:embed scripts/approle-files-remove.sh.tmpl
+	appRoleFilesRemoveTemplate string
 	//go:embed templates/docker-compose.vault.yml.tmpl
 	composeTemplate string
 	//go:embed templates/vault.hcl.tmpl
@@ -199,6 +201,11 @@ func renderScripts(l layout, tlsServerName string, ip initParams) (scriptSet, er
 	}
 	s.Revoke, err = render.Template("revoke-root.sh", revokeTemplate, struct{ Lib string }{lib})
 	return s, err
+}
+
+// RenderAppRoleFilesRemoveScript renders the step's delete script: it removes what the step installed.
+func RenderAppRoleFilesRemoveScript(dir string) (string, error) {
+	return render.Template("approle-files-remove.sh", appRoleFilesRemoveTemplate, struct{ Dir string }{dir})
 }
 
 // RenderAppRoleFilesScript renders the step that installs a consumer's role_id and secret_id in dir.

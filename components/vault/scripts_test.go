@@ -456,7 +456,54 @@ func allRendered(t *testing.T) map[string]string {
 		t.Fatal(err)
 	}
 	out["approle-files"] = files
+	remove, err := RenderAppRoleFilesRemoveScript(AppRoleBaseDir + "/control-plane")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out["approle-files-remove"] = remove
 	return out
+}
+
+// Destroying a consumer's files step removes its credentials (their secret ID is destroyed in Vault with
+// it), twice without error, and leaves anything else in the directory alone.
+func TestAppRoleFilesRemoval(t *testing.T) {
+	h := newHost(t)
+	dir := filepath.Join(t.TempDir(), "vault-approle", "payment")
+	install, err := RenderAppRoleFilesScript(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remove, err := RenderAppRoleFilesRemoveScript(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, err := h.run(install, appRoleFilesInput("role-1", fakeSecretID1)); err != nil {
+		t.Fatalf("install: %v\n%s", err, errOut)
+	}
+	for i := 0; i < 2; i++ {
+		if _, errOut, err := h.run(remove, ""); err != nil {
+			t.Fatalf("remove %d: %v\n%s", i, err, errOut)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the credentials directory is still there: %v", err)
+	}
+	if _, errOut, err := h.run(install, appRoleFilesInput("role-1", fakeSecretID1)); err != nil {
+		t.Fatalf("reinstall: %v\n%s", err, errOut)
+	}
+	write := filepath.Join(dir, "operator-note")
+	if err := os.WriteFile(write, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, err := h.run(remove, ""); err != nil {
+		t.Fatalf("remove: %v\n%s", err, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "secret_id")); !os.IsNotExist(err) {
+		t.Error("secret_id survived its removal")
+	}
+	if _, err := os.Stat(write); err != nil {
+		t.Errorf("a file the step did not install was removed: %v", err)
+	}
 }
 
 func TestScriptsPassShellcheck(t *testing.T) {
@@ -492,6 +539,7 @@ func TestGoldenScripts(t *testing.T) {
 		return s.Init
 	}())
 	testkit.Golden(t, "approle-files.sh.golden", r["approle-files"])
+	testkit.Golden(t, "approle-files-remove.sh.golden", r["approle-files-remove"])
 }
 
 func TestGoldenTemplates(t *testing.T) {

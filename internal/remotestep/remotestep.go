@@ -39,7 +39,9 @@ type Step struct {
 	SecretOutput bool
 	// Hashes are extra content hashes (of files the step depends on but does not carry in Script).
 	Hashes []pulumi.StringInput
-	// Delete is an optional script run when the step is destroyed.
+	// Delete is an optional script run when the step is destroyed. A step with one is replaced delete
+	// first: its delete removes what its create installed, so running it after the replacement's create
+	// (Pulumi's default order) would remove what was just installed.
 	Delete string
 }
 
@@ -88,6 +90,7 @@ func Run(ctx *pulumi.Context, name string, on Target, s Step, opts ...pulumi.Res
 	}
 	if s.Delete != "" {
 		args.Delete = pulumi.String(s.Delete)
+		opts = append(opts, pulumi.DeleteBeforeReplace(true))
 	}
 	if s.Stdin != nil {
 		args.Stdin = component.Secret(s.Stdin)

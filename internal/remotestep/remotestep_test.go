@@ -102,3 +102,15 @@ func TestSecretOutputStepLogsButKeepsOutputSecret(t *testing.T) {
 		t.Errorf("outputs not marked secret: %v", want)
 	}
 }
+
+// A step with a delete script is replaced delete-first: otherwise the old step's delete would run after
+// the new step's create and remove what it had just installed.
+func TestStepWithDeleteIsReplacedDeleteFirst(t *testing.T) {
+	c := run(t, remotestep.Step{Script: script, Delete: "#!/usr/bin/env bash\nset -euo pipefail\nrm -f /x\n"})
+	if !c.DeleteBeforeReplace || c.Inputs["delete"].StringValue() == "" {
+		t.Errorf("deleteBeforeReplace %v, delete %v", c.DeleteBeforeReplace, c.Inputs["delete"])
+	}
+	if plain := run(t, remotestep.Step{Script: script}); plain.DeleteBeforeReplace {
+		t.Error("a step without a delete script is replaced delete-first")
+	}
+}

@@ -105,6 +105,12 @@ func (g *graph) vaultConsumers() []vault.Consumer {
 	}
 }
 
+// AgentGatewayCASecretPath is the KV path (under secret/) of the agent CA's certificate and key.
+const AgentGatewayCASecretPath = "control-plane/agent-gateway-ca"
+
+// AgentGatewayPort is the agent gateway's public mTLS port (Port Reference).
+const AgentGatewayPort = 9090
+
 // vaultSecrets replaces `vault-migrate-secrets.sh --manual` and the guide's `vault kv put` commands.
 func (g *graph) vaultSecrets() []vault.Secret {
 	secrets := []vault.Secret{
@@ -115,6 +121,10 @@ func (g *graph) vaultSecrets() []vault.Secret {
 		{Path: "control-plane/aws", Data: map[string]pulumi.StringInput{
 			"access_key_id": g.iam.AccessKeyID, "secret_access_key": g.iam.SecretAccessKey}},
 		{Path: "control-plane/clerk", Data: map[string]pulumi.StringInput{"secret_key": g.cfg.ClerkSecretKey}},
+		// The agent CA: the control plane (and only it: its AppRole reads control-plane/*) issues agents'
+		// client certificates for the agent gateway with it.
+		{Path: AgentGatewayCASecretPath, Data: map[string]pulumi.StringInput{
+			"ca_cert": g.certs.AgentGatewayCAPEM, "ca_key": g.certs.AgentGatewayCAKeyPEM}},
 	}
 	return append(secrets, g.extraVaultSecrets...)
 }

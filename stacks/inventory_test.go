@@ -31,9 +31,9 @@ func TestInventoryPerStack(t *testing.T) {
 		// PKI: three CAs, four leaves.
 		"hoodcloud:pki:PKI": 1, "tls:index/selfSignedCert:SelfSignedCert": 3,
 		"tls:index/certRequest:CertRequest": 4, "tls:index/locallySignedCert:LocallySignedCert": 4,
-		// NATS (five nkeys), Vault (three consumers, six secret paths), two compose stacks, the mTLS check.
+		// NATS (five nkeys), Vault (three consumers, seven secret paths), two compose stacks, the mTLS check.
 		"hoodcloud:nats:NATS": 1, "hoodcloud:vault:Vault": 1, "pulumi:providers:vault": 1,
-		"vault:index/mount:Mount": 1, "vault:index/policy:Policy": 3, "vault:kv/secretV2:SecretV2": 6,
+		"vault:index/mount:Mount": 1, "vault:index/policy:Policy": 3, "vault:kv/secretV2:SecretV2": 7,
 		"vault:appRole/authBackendRole:AuthBackendRole": 3, "vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId": 3,
 		"hoodcloud:compose:Stack": 2, "hoodcloud:verify:MTLS": 1,
 		// This repository's workflows (infraRepository): the OIDC provider, a deploy and a preview role.

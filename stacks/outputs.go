@@ -2,9 +2,11 @@ package stacks
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/hoodcloud/infra/components/pki"
 	"github.com/hoodcloud/infra/internal/platform"
 )
 
@@ -44,6 +46,8 @@ var OutputContract = []OutputSpec{
 	{Key: "natsPaymentUrl", Description: "NATS for the payment service (TLS, 4223)"},
 	{Key: "natsCtrlAccountPub", Description: "public key of the CTRL account (NATS_CTRL_ACCOUNT_PUB)"},
 	{Key: "paymentGrpcAddress", Description: "the payment service's gRPC (mTLS) endpoint"},
+	{Key: "agentGatewayAddress", Description: "where agents dial the agent gateway (agents.<domain>:9090, mTLS)"},
+	{Key: "agentGatewayCaCert", Description: "PEM of the agent CA: agents verify the gateway with it, and the control plane issues agents' client certificates with its key from Vault"},
 	{Key: "stripeWebhookUrl", Description: "endpoint to register in the Stripe dashboard"},
 	{Key: "stripeWebhookEvents", Description: "events the Stripe webhook must send"},
 	{Key: "deployedVersion", Description: "tag of HoodCloud's images that the last up deployed"},
@@ -58,9 +62,10 @@ var StripeWebhookEvents = []string{
 	"checkout.session.expired",
 }
 
-// DNSNames are the names that must point at the control plane (guide Prerequisites and 2.5b); `pay.`
+// DNSNames are the names that must point at the control plane (guide Prerequisites and 2.5b); `agents.`
+// is the agent gateway's (mTLS, public 9090); `pay.`
 // carries the Stripe webhook through Caddy.
-var DNSNames = []string{"api", "auth", "grafana", "status", "nats", "pay"}
+var DNSNames = []string{"api", "auth", "grafana", "status", "nats", "pay", "agents"}
 
 // Outputs holds the values of the contract.
 type Outputs struct {
@@ -146,6 +151,8 @@ func (g *graph) outputs() *Outputs {
 	o.set("natsPaymentUrl", pulumi.String(g.messaging.PaymentURL))
 	o.set("natsCtrlAccountPub", g.messaging.CtrlAccountPublicKey)
 	o.set("paymentGrpcAddress", g.paymentGRPCAddr())
+	o.set("agentGatewayAddress", pulumi.String(pki.AgentGatewayName(g.cfg.Domain)+":"+strconv.Itoa(AgentGatewayPort)))
+	o.set("agentGatewayCaCert", g.certs.AgentGatewayCAPEM)
 	o.set("stripeWebhookUrl", pulumi.String("https://pay."+g.cfg.Domain+"/webhooks/stripe"))
 	o.set("stripeWebhookEvents", pulumi.ToStringArray(StripeWebhookEvents))
 	// Exported only once the deploys ran: CI reading it knows the version is live, not merely planned.

@@ -2,11 +2,13 @@ package stacks_test
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/hoodcloud/infra/internal/platform"
 	"github.com/hoodcloud/infra/internal/testkit"
 	"github.com/hoodcloud/infra/stacks"
 )
@@ -36,7 +38,7 @@ func TestOutputsContract(t *testing.T) {
 	}
 	// No AAAA record: nothing listens on IPv6.
 	var wantRecords []string
-	for _, n := range []string{"api", "auth", "grafana", "status", "nats", "pay"} {
+	for _, n := range []string{"api", "auth", "grafana", "status", "nats", "pay", "agents"} {
 		wantRecords = append(wantRecords, "A "+n+".hoodcloud.io "+cp4)
 	}
 	if d := cmp.Diff(wantRecords, got); d != "" {
@@ -90,5 +92,30 @@ func TestReadmeDocumentsTheContract(t *testing.T) {
 		if !strings.Contains(readme, "`"+k+"`") {
 			t.Errorf("README does not document config key %s", k)
 		}
+	}
+}
+
+// The agent gateway's address is the Port Reference's public gRPC port, and the CA agents trust is the one
+// whose key the control plane reads from Vault.
+func TestAgentGatewayOutputs(t *testing.T) {
+	r := runStack(t, "prod")
+	var port int
+	for _, e := range platform.PortReference {
+		if strings.HasPrefix(e.Service, "Agent Gateway") {
+			port = e.Port
+		}
+	}
+	if addr, _ := r.output(t, "agentGatewayAddress"); addr != "agents.hoodcloud.io:"+strconv.Itoa(port) || port != stacks.AgentGatewayPort {
+		t.Errorf("agentGatewayAddress %v, Port Reference port %d", addr, port)
+	}
+	ca, secret := r.output(t, "agentGatewayCaCert")
+	kv, ok := r.rec.Named("vault:kv/secretV2:SecretV2", "vault-secret-control-plane-agent-gateway-ca")
+	if !ok {
+		t.Fatal("no Vault entry for the agent CA")
+	}
+	doc := plain(kv.Inputs["dataJson"]).StringValue()
+	if secret || !strings.Contains(ca.(string), "BEGIN CERTIFICATE") || !strings.Contains(doc, strings.ReplaceAll(strings.TrimSpace(ca.(string)), "\n", `\n`)) ||
+		!strings.Contains(doc, "PRIVATE KEY") || !kv.Inputs["dataJson"].ContainsSecrets() {
+		t.Errorf("agent CA output (secret %v) and its Vault entry (secret %v) do not match", secret, kv.Inputs["dataJson"].ContainsSecrets())
 	}
 }

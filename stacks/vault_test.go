@@ -93,12 +93,13 @@ func TestVaultSecretsArePopulated(t *testing.T) {
 		sort.Strings(v)
 	}
 	want := map[string][]string{
-		"infra/certbot/cloudflare": {"api_token"},
-		"payment/stripe":           {"secret_key", "webhook_secret"},
-		"control-plane/hetzner":    {"token"},
-		"control-plane/aws":        {"access_key_id", "secret_access_key"},
-		"control-plane/clerk":      {"secret_key"},
-		"control-plane/nats":       {"nats_ctrl_signing_seed"},
+		"infra/certbot/cloudflare":       {"api_token"},
+		"payment/stripe":                 {"secret_key", "webhook_secret"},
+		"control-plane/hetzner":          {"token"},
+		"control-plane/agent-gateway-ca": {"ca_cert", "ca_key"},
+		"control-plane/aws":              {"access_key_id", "secret_access_key"},
+		"control-plane/clerk":            {"secret_key"},
+		"control-plane/nats":             {"nats_ctrl_signing_seed"},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("vault secrets (-want +got):\n%s", d)

@@ -46,17 +46,17 @@ func TestInventoryPerStack(t *testing.T) {
 			"hcloud:index/placementGroup:PlacementGroup": 1,
 			"hoodcloud:hetzner:Address":                  2, "hcloud:index/primaryIp:PrimaryIp": 4,
 			"hoodcloud:hetzner:Host": 2, "hcloud:index/server:Server": 2, "hcloud:index/firewall:Firewall": 2,
-			// deploy key, two host keys, five nkeys, seven PKI keys
-			"tls:index/privateKey:PrivateKey": 15,
+			// deploy key, two host keys, five nkeys, seven PKI keys, Vault's init escrow key
+			"tls:index/privateKey:PrivateKey": 16,
 			// PKI files per server, app files per stack
-			"hoodcloud:host:Files": 4, "command:remote:Command": 26,
+			"hoodcloud:host:Files": 4, "command:remote:Command": 27,
 		}),
 		"staging": merge(common, map[string]int{
 			"aws:iam/role:Role": 2, "aws:iam/rolePolicy:RolePolicy": 2,
 			"hoodcloud:hetzner:Address": 1, "hcloud:index/primaryIp:PrimaryIp": 2,
 			"hoodcloud:hetzner:Host": 1, "hcloud:index/server:Server": 1, "hcloud:index/firewall:Firewall": 1,
-			"tls:index/privateKey:PrivateKey": 14,
-			"hoodcloud:host:Files":            3, "command:remote:Command": 24,
+			"tls:index/privateKey:PrivateKey": 15,
+			"hoodcloud:host:Files":            3, "command:remote:Command": 25,
 		}),
 	}
 	for stack, w := range want {
@@ -74,7 +74,7 @@ func TestRemoteStepsOfProd(t *testing.T) {
 	want := []string{
 		"control-plane-baseline", "payment-baseline", // 2.1, 3.1
 		"control-plane-pki-files-install", "payment-pki-files-install", // 2.3, 3.2
-		"vault-install", "vault-init", "vault-unseal", "vault-credential", "vault-revoke-root", // 1b
+		"vault-install", "vault-init", "vault-init-escrow-clear", "vault-unseal", "vault-credential", "vault-revoke-root", // 1b
 		"vault-control-plane-approle-files", "vault-payment-approle-files", "vault-certbot-approle-files", // 2.4
 		"nats-certbot-install", "nats-certbot-vault-addr", "nats-certbot-issue", // 2.5b
 		"control-plane-app-files-install", "payment-app-files-install",
@@ -143,7 +143,8 @@ func TestProtectionFollowsStackAndState(t *testing.T) {
 				strings.HasSuffix(g.Name, "-ca-key") || strings.HasSuffix(g.Name, "-ca-cert") ||
 				strings.HasSuffix(g.Name, "-nkey") || // NATS operator/account identities: agents and users are issued under them
 				strings.HasSuffix(g.Name, "-app-project") || // a stack's anchor: its directory on the server
-				g.Name == "vault-init" // its stdout is the only copy of the unseal keys
+				g.Name == "vault-init" || // its stdout is the only copy of the unseal keys
+				g.Name == "vault-init-escrow-key" // it opens the host's escrow of that copy
 			want := stack == "prod" && isStateful
 			if g.Protect != want {
 				t.Errorf("%s: %s protect=%v, want %v", stack, g.URN, g.Protect, want)

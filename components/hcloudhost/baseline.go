@@ -39,8 +39,9 @@ type Dir struct {
 }
 
 // Packages are installed from the distribution's own archive (Ubuntu ships Docker Engine and the Compose
-// v2 plugin), so no third-party apt repository or its host name is involved.
-var Packages = []string{"docker.io", "docker-compose-v2", "unattended-upgrades"}
+// v2 plugin), so no third-party apt repository or its host name is involved. openssl seals Vault's init
+// escrow.
+var Packages = []string{"docker.io", "docker-compose-v2", "openssl", "unattended-upgrades"}
 
 // Files are the baseline's configuration files.
 var Files = []File{

@@ -25,6 +25,8 @@ var (
 	credentialTemplate string
 	//go:embed scripts/revoke-root.sh.tmpl
 	revokeTemplate string
+	//go:embed scripts/init-escrow-clear.sh.tmpl
+	initEscrowClearTemplate string
 	//go:embed scripts/approle-files.sh.tmpl
 	appRoleFilesTemplate string
 	//go:embed scripts/approle-files-remove.sh.tmpl
@@ -81,6 +83,7 @@ var hostLayout = layout{
 }
 
 func (l layout) configDir() string   { return l.VaultDir + "/config" }
+func (l layout) escrowFile() string  { return l.VaultDir + "/escrow/init.escrow" }
 func (l layout) composePath() string { return l.VaultDir + "/docker-compose.vault.yml" }
 
 // bundleFile is one file the install step ships: its name on stdin, where it goes and how a change to it
@@ -144,7 +147,7 @@ func RenderConsumerPolicy(c Consumer) (string, error) {
 
 // scriptSet holds the rendered scripts of the Vault host's steps.
 type scriptSet struct {
-	Install, Init, Unseal, Credential, Revoke string
+	Install, Init, InitEscrowClear, Unseal, Credential, Revoke string
 }
 
 // initParams decide the init command line.
@@ -181,10 +184,14 @@ func renderScripts(l layout, tlsServerName string, ip initParams) (scriptSet, er
 		kind, pgpFlag = "recovery", "recovery-pgp-keys"
 	}
 	if s.Init, err = render.Template("init.sh", initTemplate, struct {
-		Lib, ShareKind, PGPFlag string
-		Shares, Threshold       int
-		PGPKeys                 []string
-	}{lib, kind, pgpFlag, ip.Shares, ip.Threshold, ip.PGPKeys}); err != nil {
+		Lib, ShareKind, PGPFlag, EscrowFile string
+		Shares, Threshold                   int
+		PGPKeys                             []string
+	}{lib, kind, pgpFlag, l.escrowFile(), ip.Shares, ip.Threshold, ip.PGPKeys}); err != nil {
+		return s, err
+	}
+	if s.InitEscrowClear, err = render.Template("init-escrow-clear.sh", initEscrowClearTemplate,
+		struct{ EscrowFile string }{l.escrowFile()}); err != nil {
 		return s, err
 	}
 	hint := "set hoodcloud:vaultUnsealKeys"

@@ -227,7 +227,7 @@ func TestInitInitialisesOnceAndPrintsVaultsJSON(t *testing.T) {
 	h := newHost(t)
 	h.touch("running")
 	s := h.scripts(initParams{})
-	out, errOut, err := h.run(s.Init, "")
+	out, errOut, err := h.run(s.Init, escrowKey)
 	if err != nil {
 		t.Fatalf("init: %v\n%s", err, errOut)
 	}
@@ -238,8 +238,11 @@ func TestInitInitialisesOnceAndPrintsVaultsJSON(t *testing.T) {
 	if got := h.read("init-args"); got != "-format=json\n-key-shares=5\n-key-threshold=3\n" {
 		t.Errorf("init flags = %q", got)
 	}
-	// Already initialised: no second init, the marker instead.
-	out, errOut, err = h.run(s.Init, "")
+	// Already initialised, answer in the state (escrow cleared): no second init, the marker instead.
+	if _, errOut, err := h.run(s.InitEscrowClear, ""); err != nil {
+		t.Fatalf("escrow clear: %v\n%s", err, errOut)
+	}
+	out, errOut, err = h.run(s.Init, escrowKey)
 	if err != nil || strings.TrimSpace(out) != `{"already_initialized":true}` {
 		t.Fatalf("second init: %v %q %s", err, out, errOut)
 	}
@@ -248,10 +251,53 @@ func TestInitInitialisesOnceAndPrintsVaultsJSON(t *testing.T) {
 	}
 }
 
+// escrowKey is the stack's escrow key as the init step receives it on stdin.
+const escrowKey = "fixture-escrow-key-0c7e\n"
+
+// The engine or the SSH session dies after `vault operator init` and before the state holds its answer:
+// the re-run recovers the same answer from the host's escrow, sealed with the stack's key; a wrong key
+// opens nothing; once the escrow is cleared the marker comes back.
+func TestInitRecoversItsAnswerAfterACrash(t *testing.T) {
+	h := newHost(t)
+	h.touch("running")
+	s := h.scripts(initParams{})
+	first, errOut, err := h.run(s.Init, escrowKey)
+	if err != nil {
+		t.Fatalf("init: %v\n%s", err, errOut)
+	}
+	escrow := h.l.escrowFile()
+	if b, err := os.ReadFile(escrow); err != nil || strings.Contains(string(b), fakeRootToken) || strings.Contains(string(b), fakeUnsealKeys[0]) {
+		t.Fatalf("the escrow is missing or holds the answer in plaintext: %v", err)
+	}
+	if m := mode(t, escrow); m != 0o600 {
+		t.Errorf("escrow mode %o, want 0600", m)
+	}
+	// The answer was lost: the re-run recovers it, without a second init.
+	again, errOut, err := h.run(s.Init, escrowKey)
+	if err != nil || again != first {
+		t.Fatalf("re-run after a crash: %v %q, want the first answer\n%s", err, again, errOut)
+	}
+	if n := strings.Count(h.read("vault.log"), "operator init"); n != 1 {
+		t.Errorf("vault operator init ran %d times", n)
+	}
+	if _, errOut, err := h.run(s.Init, "another-stacks-key\n"); err == nil || !strings.Contains(errOut, "does not open with this stack's escrow key") {
+		t.Errorf("a wrong key: %v %s", err, errOut)
+	}
+	if _, errOut, err := h.run(s.InitEscrowClear, ""); err != nil {
+		t.Fatalf("escrow clear: %v\n%s", err, errOut)
+	}
+	if _, err := os.Stat(escrow); !os.IsNotExist(err) {
+		t.Errorf("escrow still there after the clear step: %v", err)
+	}
+	if out, _, _ := h.run(s.Init, escrowKey); strings.TrimSpace(out) != `{"already_initialized":true}` {
+		t.Errorf("after the clear: %q", out)
+	}
+}
+
 func TestInitFailureCarriesVaultsMessageAndNoSecret(t *testing.T) {
 	h := newHost(t)
 	h.touch("running", "init-fails")
-	out, errOut, err := h.run(h.scripts(initParams{}).Init, "")
+	out, errOut, err := h.run(h.scripts(initParams{}).Init, escrowKey)
 	if err == nil {
 		t.Fatal("init succeeded although vault failed")
 	}
@@ -264,7 +310,7 @@ func TestInitWithPGPKeysPassesKeyFiles(t *testing.T) {
 	h := newHost(t)
 	h.touch("running")
 	keys := []string{"UEdQLWtleS0x", "UEdQLWtleS0y", "UEdQLWtleS0z"}
-	_, errOut, err := h.run(h.scripts(initParams{Shares: 3, Threshold: 2, PGPKeys: keys}).Init, "")
+	_, errOut, err := h.run(h.scripts(initParams{Shares: 3, Threshold: 2, PGPKeys: keys}).Init, escrowKey)
 	if err != nil {
 		t.Fatalf("init: %v\n%s", err, errOut)
 	}
@@ -279,7 +325,7 @@ func TestInitWithPGPKeysPassesKeyFiles(t *testing.T) {
 func TestInitWithAutoUnsealUsesRecoveryKeys(t *testing.T) {
 	h := newHost(t)
 	h.touch("running")
-	if _, errOut, err := h.run(h.scripts(initParams{AutoUnseal: true}).Init, ""); err != nil {
+	if _, errOut, err := h.run(h.scripts(initParams{AutoUnseal: true}).Init, escrowKey); err != nil {
 		t.Fatalf("init: %v\n%s", err, errOut)
 	}
 	if got := h.read("init-args"); got != "-format=json\n-recovery-shares=5\n-recovery-threshold=3\n" {
@@ -446,7 +492,7 @@ func allRendered(t *testing.T) map[string]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, text := range map[string]string{"install": s.Install, "init": s.Init, "unseal": s.Unseal,
+		for name, text := range map[string]string{"install": s.Install, "init": s.Init, "init-escrow-clear": s.InitEscrowClear, "unseal": s.Unseal,
 			"credential": s.Credential, "revoke-root": s.Revoke} {
 			out[variant+"/"+name] = text
 		}

@@ -3,6 +3,8 @@ package vault
 import (
 	"fmt"
 
+	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
+
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -45,20 +47,37 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 		return nil, err
 	}
 
+	// The escrow key seals init's answer on the host until the state holds it (see init.sh.tmpl): a key
+	// only this stack has, generated before init and kept for the life of the Vault.
+	escrowKey, err := tls.NewPrivateKey(ctx, name+"-init-escrow-key", &tls.PrivateKeyArgs{Algorithm: pulumi.String("ED25519")},
+		component.Child(v, pulumi.Protect(args.Protect))...)
+	if err != nil {
+		return nil, err
+	}
+	escrowSecret := escrowKey.PrivateKeyOpenssh.ApplyT(func(pem string) string {
+		return contenthash.Of("hoodcloud vault init escrow v1", pem)
+	}).(pulumi.StringOutput)
+
 	// Init runs once in the life of a Vault: a re-run on an initialised Vault would replace the keys in
-	// state with {"already_initialized":true}. Later edits to its script, triggers or connection are
-	// ignored; `pulumi up --replace` forces it for a new, empty Vault.
+	// state with {"already_initialized":true}. Later edits to its script, triggers, connection or stdin
+	// are ignored; `pulumi up --replace` forces it for a new, empty Vault.
 	s.init, err = remotestep.Run(ctx, name+"-init", args.Host, remotestep.Step{
-		Script: scripts.Init, Sensitive: true,
+		Script: scripts.Init, Stdin: escrowSecret, Sensitive: true,
 	}, component.Child(v,
 		pulumi.DependsOn([]pulumi.Resource{s.install}),
 		pulumi.Protect(args.Protect),
-		pulumi.IgnoreChanges([]string{"create", "triggers", "connection"}),
+		pulumi.IgnoreChanges([]string{"create", "triggers", "connection", "stdin"}),
 	)...)
 	if err != nil {
 		return nil, err
 	}
 	s.initOutput = component.Secret(s.init.Stdout)
+	// Once init's answer is in the state (the engine saves each step's outputs before starting the steps
+	// that depend on it), its escrow on the host goes.
+	if _, err := remotestep.Run(ctx, name+"-init-escrow-clear", args.Host, remotestep.Step{Script: scripts.InitEscrowClear},
+		component.Child(v, pulumi.DependsOn([]pulumi.Resource{s.init}))...); err != nil {
+		return nil, err
+	}
 
 	unsealed := pulumi.Resource(s.init)
 	if args.AutoUnseal == nil {

@@ -44,13 +44,14 @@ func TestInventory(t *testing.T) {
 	}
 	want := map[string][]string{
 		cmdType: {"vault-certbot-approle-files", "vault-control-plane-approle-files", "vault-credential", "vault-init",
-			"vault-install", "vault-payment-approle-files", "vault-revoke-root", "vault-unseal"},
-		providerType: {"vault-provider"},
-		mountType:    {"vault-kv"},
-		kvType:       {"vault-secret-infra-certbot-cloudflare", "vault-secret-payment-stripe"},
-		policyType:   {"vault-certbot-policy", "vault-control-plane-policy", "vault-payment-policy"},
-		roleType:     {"vault-certbot-role", "vault-control-plane-role", "vault-payment-role"},
-		secretIDType: {"vault-certbot-secret-id", "vault-control-plane-secret-id", "vault-payment-secret-id"},
+			"vault-init-escrow-clear", "vault-install", "vault-payment-approle-files", "vault-revoke-root", "vault-unseal"},
+		providerType:                      {"vault-provider"},
+		"tls:index/privateKey:PrivateKey": {"vault-init-escrow-key"},
+		mountType:                         {"vault-kv"},
+		kvType:                            {"vault-secret-infra-certbot-cloudflare", "vault-secret-payment-stripe"},
+		policyType:                        {"vault-certbot-policy", "vault-control-plane-policy", "vault-payment-policy"},
+		roleType:                          {"vault-certbot-role", "vault-control-plane-role", "vault-payment-role"},
+		secretIDType:                      {"vault-certbot-secret-id", "vault-control-plane-secret-id", "vault-payment-secret-id"},
 	}
 	if d := cmp.Diff(want, count); d != "" {
 		t.Errorf("inventory (-want +got):\n%s", d)
@@ -64,8 +65,8 @@ func TestInventory(t *testing.T) {
 			}
 		}
 	}
-	// Protected: the init step (the only copy of the keys) and the KV mount; not the secrets.
-	for typ, name := range map[string]string{cmdType: "vault-init", mountType: "vault-kv"} {
+	// Protected: the init step (the only copy of the keys), its escrow key and the KV mount; not the secrets.
+	for typ, name := range map[string]string{cmdType: "vault-init", mountType: "vault-kv", "tls:index/privateKey:PrivateKey": "vault-init-escrow-key"} {
 		if !r.rec.MustNamed(t, typ, name).Protect {
 			t.Errorf("%s not protected", name)
 		}
@@ -74,7 +75,7 @@ func TestInventory(t *testing.T) {
 		t.Errorf("unexpected protection")
 	}
 	init := r.rec.MustNamed(t, cmdType, "vault-init")
-	if d := cmp.Diff([]string{"create", "triggers", "connection"}, init.IgnoreChanges); d != "" {
+	if d := cmp.Diff([]string{"create", "triggers", "connection", "stdin"}, init.IgnoreChanges); d != "" {
 		t.Errorf("init ignoreChanges (-want +got):\n%s", d)
 	}
 }

@@ -3,12 +3,16 @@ package enginetest
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"github.com/hoodcloud/infra/internal/engine"
+	"github.com/hoodcloud/infra/internal/testkit"
 )
 
 // The steps that need Vault's root token run at bootstrap and then only when an operator supplies a new
@@ -62,5 +66,30 @@ func TestDeployKeyRotationLeavesRootStepsAlone(t *testing.T) {
 		if slices.Contains(runs, never) {
 			t.Errorf("a deploy-key rotation re-ran %s", never)
 		}
+	}
+}
+
+// A Vault that restarted on its own is sealed: the next preview and up fail with Vault's own message
+// rather than report success while the services cannot read their secrets; once it is unsealed they
+// converge with nothing to change.
+func TestSealedVaultFailsPreviewAndUp(t *testing.T) {
+	p := newProject(t, "staging", engine.StandIn)
+	p.up(t)
+	ws := p.st.Workspace()
+	ws.SetEnvVar(testkit.FakeVaultSealedEnv, "1")
+	if _, err := p.st.Preview(context.Background()); err == nil || !strings.Contains(err.Error(), "Vault is sealed") {
+		t.Errorf("preview with Vault sealed: %v", err)
+	}
+	before := len(p.journalLines(t))
+	if _, err := p.tryUp(t); err == nil || !strings.Contains(err.Error(), "Vault is sealed") {
+		t.Errorf("up with Vault sealed: %v", err)
+	}
+	if runs := remoteRuns(p.journalLines(t), before); len(runs) != 0 {
+		t.Errorf("a failed up ran %v", runs)
+	}
+	ws.UnsetEnvVar(testkit.FakeVaultSealedEnv)
+	res := p.preview(t, optpreview.ExpectNoChanges())
+	if res.ChangeSummary[apitype.OpSame] == 0 {
+		t.Errorf("preview after unsealing: %v", res.ChangeSummary)
 	}
 }

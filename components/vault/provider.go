@@ -50,6 +50,12 @@ func (v *Vault) configure(ctx *pulumi.Context, name string, args *Args, host *ho
 		return err
 	}
 	v.ProviderResource = provider
+	// Every preview and up reads the approle auth method through the provider (after the program's
+	// credential exists). A Vault that restarted on its own comes back sealed, and nothing else in an
+	// unchanged stack would talk to it: this read makes such a run fail with Vault's own "Vault is sealed"
+	// instead of reporting success while the services cannot read their secrets (README, troubleshooting).
+	v.AppRoleAccessor = vault.LookupAuthBackendOutput(ctx, vault.LookupAuthBackendOutputArgs{Path: pulumi.String("approle")},
+		pulumi.Provider(provider), pulumi.Parent(v)).Accessor()
 	managed := func(o ...pulumi.ResourceOption) []pulumi.ResourceOption {
 		return component.Child(v, append([]pulumi.ResourceOption{pulumi.Provider(provider)}, o...)...)
 	}

@@ -31,6 +31,9 @@ type Vault struct {
 	KVMountPath pulumi.StringOutput
 	// ConsumerRoleIDs maps consumer name → AppRole role_id.
 	ConsumerRoleIDs pulumi.StringMapOutput
+	// AppRoleAccessor is the approle auth method's accessor, read from Vault on every preview and up: the
+	// read fails them with Vault's own message when Vault is sealed or unreachable (see provider.go).
+	AppRoleAccessor pulumi.StringOutput
 	// AppRoleFiles maps consumer name → where its role_id and secret_id files are on its host.
 	AppRoleFiles map[string]AppRoleFiles
 	// ConsumerReady maps consumer name → what a deploy of that consumer must depend on (its file step).
@@ -74,5 +77,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"rootTokenRevoked": v.RootTokenRevoked,
 		"kvMountPath":      v.KVMountPath,
 		"consumerRoleIds":  v.ConsumerRoleIDs,
+		"approleAccessor":  v.AppRoleAccessor,
 	})
 }

@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"hash/fnv"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,6 +44,7 @@ var defaultResources = map[string]ResourceFunc{
 }
 
 var defaultCalls = map[string]CallFunc{
+	"vault:index/getAuthBackend:getAuthBackend":   fakeAuthBackend,
 	"aws:iam/getPolicyDocument:getPolicyDocument": fakePolicyDocument,
 	"aws:index/getCallerIdentity:getCallerIdentity": func(pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.PropertyMap{"accountId": resource.NewProperty("123456789012"),
@@ -342,4 +344,19 @@ func FakeResource(typeToken string) (ResourceFunc, bool) {
 func FakeCall(token string) (CallFunc, bool) {
 	f, ok := defaultCalls[token]
 	return f, ok
+}
+
+// FakeVaultSealedEnv makes the fake Vault answer every read as a sealed Vault does (for the stand-in
+// provider, whose environment the engine tests set).
+const FakeVaultSealedEnv = "HOODCLOUD_FAKE_VAULT_SEALED"
+
+// fakeAuthBackend answers vault.LookupAuthBackend like Vault: the mount's type and accessor, or Vault's
+// error when it is sealed.
+func fakeAuthBackend(a pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	if os.Getenv(FakeVaultSealedEnv) != "" {
+		return nil, fmt.Errorf("error reading from Vault: Error making API request.\n\nCode: 503. Errors:\n\n* Vault is sealed")
+	}
+	path := a.Args["path"].StringValue()
+	return resource.PropertyMap{"path": resource.NewProperty(path), "type": resource.NewProperty("approle"),
+		"accessor": resource.NewProperty("auth_approle_" + strconv.Itoa(int(stableNumber(path, 99999)))), "id": resource.NewProperty(path)}, nil
 }

@@ -2,6 +2,8 @@ package enginetest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -70,13 +72,17 @@ func TestDeployKeyRotationLeavesRootStepsAlone(t *testing.T) {
 }
 
 // A Vault that restarted on its own is sealed: the next preview and up fail with Vault's own message
-// rather than report success while the services cannot read their secrets; once it is unsealed they
-// converge with nothing to change.
+// rather than report success while the services cannot read their secrets; the README's remedy
+// (`up --replace` of the unseal step) unseals it and passes, and then nothing is left to change.
 func TestSealedVaultFailsPreviewAndUp(t *testing.T) {
 	p := newProject(t, "staging", engine.StandIn)
 	p.up(t)
 	ws := p.st.Workspace()
-	ws.SetEnvVar(testkit.FakeVaultSealedEnv, "1")
+	marker := filepath.Join(t.TempDir(), "sealed")
+	if err := os.WriteFile(marker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ws.SetEnvVar(testkit.FakeVaultSealedEnv, marker)
 	if _, err := p.st.Preview(context.Background()); err == nil || !strings.Contains(err.Error(), "Vault is sealed") {
 		t.Errorf("preview with Vault sealed: %v", err)
 	}
@@ -87,7 +93,11 @@ func TestSealedVaultFailsPreviewAndUp(t *testing.T) {
 	if runs := remoteRuns(p.journalLines(t), before); len(runs) != 0 {
 		t.Errorf("a failed up ran %v", runs)
 	}
-	ws.UnsetEnvVar(testkit.FakeVaultSealedEnv)
+	before = len(p.journalLines(t))
+	p.up(t, optup.Replace([]string{p.urn(t, "command:remote:Command", "vault-unseal")}))
+	if d := cmp.Diff([]string{"vault-unseal"}, remoteRuns(p.journalLines(t), before)); d != "" {
+		t.Errorf("the remedy ran (-want +got):\n%s", d)
+	}
 	res := p.preview(t, optpreview.ExpectNoChanges())
 	if res.ChangeSummary[apitype.OpSame] == 0 {
 		t.Errorf("preview after unsealing: %v", res.ChangeSummary)

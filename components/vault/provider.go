@@ -54,8 +54,13 @@ func (v *Vault) configure(ctx *pulumi.Context, name string, args *Args, host *ho
 	// credential exists). A Vault that restarted on its own comes back sealed, and nothing else in an
 	// unchanged stack would talk to it: this read makes such a run fail with Vault's own "Vault is sealed"
 	// instead of reporting success while the services cannot read their secrets (README, troubleshooting).
+	// It waits for the unseal step, so `pulumi up --replace <unseal>` unseals first and then passes.
+	probeOpts := []pulumi.InvokeOption{pulumi.Provider(provider), pulumi.Parent(v)}
+	if host.unseal != nil {
+		probeOpts = append(probeOpts, pulumi.DependsOn([]pulumi.Resource{host.unseal}))
+	}
 	v.AppRoleAccessor = vault.LookupAuthBackendOutput(ctx, vault.LookupAuthBackendOutputArgs{Path: pulumi.String("approle")},
-		pulumi.Provider(provider), pulumi.Parent(v)).Accessor()
+		probeOpts...).Accessor()
 	managed := func(o ...pulumi.ResourceOption) []pulumi.ResourceOption {
 		return component.Child(v, append([]pulumi.ResourceOption{pulumi.Provider(provider)}, o...)...)
 	}

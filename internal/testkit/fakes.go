@@ -346,14 +346,32 @@ func FakeCall(token string) (CallFunc, bool) {
 	return f, ok
 }
 
-// FakeVaultSealedEnv makes the fake Vault answer every read as a sealed Vault does (for the stand-in
-// provider, whose environment the engine tests set).
+// FakeVaultSealedEnv names a marker file: while it exists, the fake Vault answers every read as a sealed
+// Vault does, and the stand-in host's unseal step removes it (for the stand-in plugins, whose
+// environment the engine tests set).
 const FakeVaultSealedEnv = "HOODCLOUD_FAKE_VAULT_SEALED"
+
+// FakeVaultSealed reports whether the fake Vault is sealed.
+func FakeVaultSealed() bool {
+	marker := os.Getenv(FakeVaultSealedEnv)
+	if marker == "" {
+		return false
+	}
+	_, err := os.Stat(marker)
+	return err == nil
+}
+
+// FakeVaultUnseal is what the unseal step does to the fake Vault.
+func FakeVaultUnseal() {
+	if marker := os.Getenv(FakeVaultSealedEnv); marker != "" {
+		_ = os.Remove(marker)
+	}
+}
 
 // fakeAuthBackend answers vault.LookupAuthBackend like Vault: the mount's type and accessor, or Vault's
 // error when it is sealed.
 func fakeAuthBackend(a pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	if os.Getenv(FakeVaultSealedEnv) != "" {
+	if FakeVaultSealed() {
 		return nil, fmt.Errorf("error reading from Vault: Error making API request.\n\nCode: 503. Errors:\n\n* Vault is sealed")
 	}
 	path := a.Args["path"].StringValue()

@@ -15,16 +15,7 @@ import (
 // and an empty variable leaves its key alone.
 func TestCIStackSecretsScript(t *testing.T) {
 	tc := toolchain(t)
-	dir := t.TempDir()
-	for _, f := range []string{"Pulumi.yaml", "Pulumi.staging.yaml"} {
-		b, err := os.ReadFile(filepath.Join(repoRoot, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := projectDir(t, "staging")
 	shim, argv := t.TempDir(), filepath.Join(t.TempDir(), "argv")
 	real := filepath.Join(tc.Dir, "bin", "pulumi")
 	if err := os.WriteFile(filepath.Join(shim, "pulumi"), []byte("#!/bin/sh\nprintf '%s\\n' \"$*\" >>"+argv+"\nexec "+real+" \"$@\"\n"), 0o755); err != nil {

@@ -21,19 +21,7 @@ import (
 // passphrase: its sample secrets decrypt, the real plugins accept its dummy credentials, no warning.
 func TestDemoStackPreviewsWithNoAccount(t *testing.T) {
 	tc := toolchain(t)
-	dir := t.TempDir()
-	for _, f := range []string{"Pulumi.yaml", "Pulumi.demo.yaml"} {
-		b, err := os.ReadFile(filepath.Join(repoRoot, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Symlink(filepath.Join(repoRoot, "testdata"), filepath.Join(dir, "testdata")); err != nil {
-		t.Fatal(err)
-	}
+	dir := projectDir(t, preflight.DemoStack)
 	t.Chdir(dir)
 	st, err := engine.Open(context.Background(), engine.Options{
 		Toolchain: tc, Plugins: engine.Real, ProjectDir: dir, Stack: preflight.DemoStack,

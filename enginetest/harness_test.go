@@ -78,19 +78,7 @@ func newProject(t *testing.T, stack string, p engine.Plugins) *project {
 	t.Helper()
 	tc := toolchain(t)
 	root := repoRoot
-	dir := t.TempDir()
-	for _, f := range []string{"Pulumi.yaml", "Pulumi." + stack + ".yaml"} {
-		b, err := os.ReadFile(filepath.Join(root, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Symlink(filepath.Join(root, "testdata"), filepath.Join(dir, "testdata")); err != nil {
-		t.Fatal(err)
-	}
+	dir := projectDir(t, stack)
 	stdoutFile := filepath.Join(dir, "stand-in-stdout.json")
 	b, _ := json.Marshal(stepStdout)
 	if err := os.WriteFile(stdoutFile, b, 0o600); err != nil {
@@ -116,6 +104,26 @@ func newProject(t *testing.T, stack string, p engine.Plugins) *project {
 		pr.setSecret(t, k, v)
 	}
 	return pr
+}
+
+// projectDir lays out a temporary project directory for stack: copies of Pulumi.yaml and the committed
+// stack file (the engine may write to them) and the repository's testdata.
+func projectDir(t *testing.T, stack string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, f := range []string{"Pulumi.yaml", "Pulumi." + stack + ".yaml"} {
+		b, err := os.ReadFile(filepath.Join(repoRoot, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(repoRoot, "testdata"), filepath.Join(dir, "testdata")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func (p *project) setSecret(t *testing.T, key, value string) {

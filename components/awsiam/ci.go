@@ -7,8 +7,6 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v7/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/hoodcloud/infra/internal/component"
 )
 
 // CIRoles are the roles this repository's own GitHub workflows assume through OIDC (.github/workflows):
@@ -81,8 +79,9 @@ func (r *CIRoles) problems() []error {
 // newCIRoles creates the deploy and preview roles and returns their ARNs.
 func newCIRoles(ctx *pulumi.Context, c *IAM, name string, a *Args, providerARN pulumi.StringOutput) (deploy, preview pulumi.StringOutput, err error) {
 	r := a.CI
-	deploy, err = ciRole(ctx, c, name+"-ci-deploy", r.NamePrefix+"-infra-deploy", a, providerARN,
-		"StringEquals", []string{"repo:" + r.Repository + ":environment:" + r.Environment}, deployPolicy(ctx, c, a))
+	deploy, err = githubRole(ctx, c, name+"-ci-deploy", r.NamePrefix+"-infra-deploy", a.Tags, providerARN,
+		"GitHubInfraWorkflows", "StringEquals", pulumi.ToStringArray([]string{"repo:" + r.Repository + ":environment:" + r.Environment}),
+		deployPolicy(ctx, c, a))
 	if err != nil {
 		return deploy, preview, err
 	}
@@ -90,29 +89,9 @@ func newCIRoles(ctx *pulumi.Context, c *IAM, name string, a *Args, providerARN p
 	for _, reader := range r.OutputReaders {
 		readers = append(readers, "repo:"+reader+":environment:"+r.Environment+"-read")
 	}
-	preview, err = ciRole(ctx, c, name+"-ci-preview", r.NamePrefix+"-infra-preview", a, providerARN,
-		"StringEquals", readers, previewPolicy(ctx, c, a))
+	preview, err = githubRole(ctx, c, name+"-ci-preview", r.NamePrefix+"-infra-preview", a.Tags, providerARN,
+		"GitHubInfraWorkflows", "StringEquals", pulumi.ToStringArray(readers), previewPolicy(ctx, c, a))
 	return deploy, preview, err
-}
-
-func ciRole(ctx *pulumi.Context, c *IAM, name, roleName string, a *Args, providerARN pulumi.StringOutput, test string,
-	subjects []string, policy iam.GetPolicyDocumentResultOutput) (pulumi.StringOutput, error) {
-	trust := githubTrust(ctx, c, "GitHubInfraWorkflows", providerARN, test, pulumi.ToStringArray(subjects))
-	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
-		Name:               pulumi.String(roleName),
-		AssumeRolePolicy:   trust.Json(),
-		MaxSessionDuration: pulumi.Int(3600),
-		Tags:               pulumi.ToStringMap(a.Tags),
-	}, component.Child(c)...)
-	if err != nil {
-		return pulumi.StringOutput{}, err
-	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-policy", &iam.RolePolicyArgs{
-		Role: role.Name, Policy: policy.Json(),
-	}, component.Child(c)...); err != nil {
-		return pulumi.StringOutput{}, err
-	}
-	return role.Arn, nil
 }
 
 // identityARNs are the IAM users and roles the stack manages: every one is named with the prefix.

@@ -60,19 +60,25 @@ func newReleaseRole(ctx *pulumi.Context, c *IAM, name string, a *Args, providerA
 	for _, ref := range g.Refs {
 		subjects = append(subjects, pulumi.String("repo:"+g.Repository+":ref:"+ref))
 	}
-	trust := githubTrust(ctx, c, "GitHubReleaseWorkflow", providerARN, "StringLike", subjects)
-	role, err := iam.NewRole(ctx, name+"-release-role", &iam.RoleArgs{
-		Name:               pulumi.String(g.RoleName),
-		AssumeRolePolicy:   trust.Json(),
+	return githubRole(ctx, c, name+"-release", g.RoleName, a.Tags, providerARN, "GitHubReleaseWorkflow", "StringLike", subjects,
+		releasePolicy(ctx, c, a))
+}
+
+// githubRole creates a role that GitHub workflow runs matching subjects assume through OIDC, with its
+// inline policy: resources <name>-role and <name>-policy.
+func githubRole(ctx *pulumi.Context, c *IAM, name, roleName string, tags map[string]string, providerARN pulumi.StringOutput,
+	sid, test string, subjects pulumi.StringArray, policy iam.GetPolicyDocumentResultOutput) (pulumi.StringOutput, error) {
+	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
+		Name:               pulumi.String(roleName),
+		AssumeRolePolicy:   githubTrust(ctx, c, sid, providerARN, test, subjects).Json(),
 		MaxSessionDuration: pulumi.Int(3600),
-		Tags:               pulumi.ToStringMap(a.Tags),
+		Tags:               pulumi.ToStringMap(tags),
 	}, component.Child(c)...)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	if _, err := iam.NewRolePolicy(ctx, name+"-release-policy", &iam.RolePolicyArgs{
-		Role:   role.Name,
-		Policy: releasePolicy(ctx, c, a).Json(),
+	if _, err := iam.NewRolePolicy(ctx, name+"-policy", &iam.RolePolicyArgs{
+		Role: role.Name, Policy: policy.Json(),
 	}, component.Child(c)...); err != nil {
 		return pulumi.StringOutput{}, err
 	}

@@ -1,6 +1,10 @@
 package stacks_test
 
 import (
+	"archive/tar"
+	"bytes"
+	"encoding/base64"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -188,7 +192,7 @@ func TestDeployOrdering(t *testing.T) {
 		"control-plane-app-deploy": {"control-plane-pki-files-install", "control-plane-app-files-install",
 			"vault-control-plane-approle-files", "nats-certbot-issue", "control-plane-app-upload"},
 		"payment-app-deploy": {"payment-pki-files-install", "payment-app-files-install", "vault-payment-approle-files",
-			"payment-app-upload"},
+			"payment-app-upload", "control-plane-app-deploy"}, // NATS runs in the control plane's stack
 		"payment-mtls-check": {"payment-app-deploy", "control-plane-pki-files-install"},
 	}
 	for later, befores := range order {
@@ -210,6 +214,11 @@ func TestDeployOrdering(t *testing.T) {
 	if r.rec.DependsOn(step("control-plane-app-deploy"), step("payment-app-deploy").URN) {
 		t.Error("control-plane deploy is serialised behind the payment deploy")
 	}
+	// The payment stack maps nats.<domain> to the control plane's address (NATS_HOST_IP in its .env): the
+	// address flows into the payment upload, so no DNS record is needed for the first deploy.
+	if env := uploadedFile(t, step("payment-app-upload"), ".env"); !strings.Contains(env, "NATS_HOST_IP="+testkit.FakeIPv4("control-plane-address-ipv4")+"\n") {
+		t.Errorf("the payment .env does not map nats.<domain> to the control plane:\n%s", env)
+	}
 	// Only the deploy reads Vault, NATS and the mounted files: the project, upload and login steps wait for
 	// the host alone, so a first up's longest chain of remote steps is what the order requires.
 	for _, early := range []string{"control-plane-app-project", "control-plane-app-upload", "control-plane-app-login",
@@ -219,6 +228,29 @@ func TestDeployOrdering(t *testing.T) {
 			if r.rec.DependsOn(step(early), step(vaultStep).URN) {
 				t.Errorf("%s waits for %s, which only the deploy needs", early, vaultStep)
 			}
+		}
+	}
+}
+
+// uploadedFile is one file of an upload step's stdin (base64 of a tar).
+func uploadedFile(t *testing.T, upload testkit.Registration, name string) string {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(plain(upload.Inputs["stdin"]).StringValue())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(bytes.NewReader(b))
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("%s: no %s in the upload: %v", upload.Name, name, err)
+		}
+		if h.Name == name {
+			content, err := io.ReadAll(tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return string(content)
 		}
 	}
 }

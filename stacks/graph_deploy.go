@@ -68,6 +68,7 @@ func (g *graph) deploys() error {
 		"VAULT_ADDR":            g.vaultAddress(),
 		"PAYMENT_GRPC_ADDR":     g.paymentGRPCAddr(),
 		"NATS_CTRL_ACCOUNT_PUB": g.messaging.CtrlAccountPublicKey,
+		"NATS_HOST_IP":          g.addrs[cpPlan.Name].IPv4,
 	}
 	var registry *compose.RegistryAuth
 	if g.cfg.HasRegistryLogin {
@@ -115,7 +116,9 @@ func (g *graph) deploys() error {
 			g.secretsDigest("payment/"),
 		},
 		HostReady: pay.Ready,
-		DependsOn: g.deployDeps(payPlan, payFiles, g.secrets.ConsumerReady[ConsumerPayment]),
+		// The payment service connects to NATS, which the control plane's stack runs: its deploy comes
+		// after that one (on one server or two).
+		DependsOn: g.deployDeps(payPlan, payFiles, append(g.secrets.ConsumerReady[ConsumerPayment], g.controlPlane.Deploy)),
 		Protect:   g.cfg.Protect,
 	})
 	if err != nil {
@@ -148,7 +151,7 @@ func (g *graph) deployDeps(h HostPlan, files *hostfiles.Files, more []pulumi.Res
 }
 
 // resourceEnv are the .env keys whose values come from resources (EnvInputs).
-var resourceEnv = []string{"NATS_CTRL_ACCOUNT_PUB", "PAYMENT_GRPC_ADDR", "VAULT_ADDR"}
+var resourceEnv = []string{"NATS_CTRL_ACCOUNT_PUB", "NATS_HOST_IP", "PAYMENT_GRPC_ADDR", "VAULT_ADDR"}
 
 // plainEnv is the .env of both stacks without the resource-derived keys: a pure function of the config.
 func plainEnv(cfg *Config) (map[string]string, error) {

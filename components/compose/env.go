@@ -40,6 +40,9 @@ type AppEnv struct {
 	PaymentGRPCAddr   string // PAYMENT_GRPC_ADDR: host:port of the payment service's gRPC (mTLS) port
 	// NATSCtrlAccountPub is NATS_CTRL_ACCOUNT_PUB: the CTRL account's public key (guide, Troubleshooting).
 	NATSCtrlAccountPub string
+	// NATSHostIP is NATS_HOST_IP: the control plane's address, which the payment stack maps nats.<domain>
+	// to (extra_hosts), so the payment service reaches NATS before any DNS record exists.
+	NATSHostIP string
 	LogLevel           string // LOG_LEVEL; empty means info
 	// Extra are further plain variables; a key that AppEnv already sets is an error in Vars.
 	Extra map[string]string
@@ -62,6 +65,7 @@ func (e AppEnv) Vars() (map[string]string, error) {
 		"CHAIN_CONFIG_BUCKET":   e.ChainConfigBucket,
 		"PAYMENT_GRPC_ADDR":     e.PaymentGRPCAddr,
 		"NATS_CTRL_ACCOUNT_PUB": e.NATSCtrlAccountPub,
+		"NATS_HOST_IP":          e.NATSHostIP,
 		"LOG_LEVEL":             level,
 	}
 	var errs []string

@@ -95,7 +95,7 @@ func TestEnvRefusesSecretsAndMalformedKeys(t *testing.T) {
 
 func TestAppEnvVars(t *testing.T) {
 	vars := fixtureEnv(t)
-	if vars["LOG_LEVEL"] != "info" || vars["DOMAIN"] != "staging.hoodcloud.io" || len(vars) != 11 {
+	if vars["LOG_LEVEL"] != "info" || vars["DOMAIN"] != "staging.hoodcloud.io" || len(vars) != 12 {
 		t.Fatalf("unexpected vars: %v", vars)
 	}
 	if _, err := (AppEnv{Version: "latest"}).Vars(); err == nil || !strings.Contains(err.Error(), "HOODCLOUD_VERSION") {

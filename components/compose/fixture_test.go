@@ -27,6 +27,7 @@ func fixtureEnv(t testing.TB) map[string]string {
 		PaymentGRPCAddr:   "10.0.0.3:50051",
 		// A syntactically valid account public key (NATS keys are base32, prefix A).
 		NATSCtrlAccountPub: "ADBGJTGNMVBYFSEVSBQ3QS2OEOZDKJLAPOPCAT3JWR6TKMKSOLRFLDHV",
+		NATSHostIP:         "192.0.2.10",
 	}.Vars()
 	if err != nil {
 		t.Fatal(err)

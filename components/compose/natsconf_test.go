@@ -60,3 +60,23 @@ func TestTemporalGetsItsPasswordFromTheSecret(t *testing.T) {
 		t.Errorf("temporal does not take POSTGRES_PWD from its secret: entrypoint %q, secrets %v", entry, temporal.Secrets)
 	}
 }
+
+// The payment service reaches NATS by its certificate's name, mapped to the control plane's address from
+// the .env: the first deploy needs no DNS record for it.
+func TestPaymentMapsTheNATSName(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(fixtureDir, "docker-compose.payment.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Services map[string]struct {
+			ExtraHosts []string `yaml:"extra_hosts"`
+		} `yaml:"services"`
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc.Services["payment"].ExtraHosts; len(got) != 1 || got[0] != "nats.${DOMAIN}:${NATS_HOST_IP}" {
+		t.Errorf("payment extra_hosts %v", got)
+	}
+}

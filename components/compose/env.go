@@ -43,7 +43,7 @@ type AppEnv struct {
 	// NATSHostIP is NATS_HOST_IP: the control plane's address, which the payment stack maps nats.<domain>
 	// to (extra_hosts), so the payment service reaches NATS before any DNS record exists.
 	NATSHostIP string
-	LogLevel           string // LOG_LEVEL; empty means info
+	LogLevel   string // LOG_LEVEL; empty means info
 	// Extra are further plain variables; a key that AppEnv already sets is an error in Vars.
 	Extra map[string]string
 }

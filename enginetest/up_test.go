@@ -3,6 +3,7 @@ package enginetest
 import (
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -46,6 +47,10 @@ func TestUpConverges(t *testing.T) {
 
 			p.sweepState(t)
 			p.checkOutputs(t)
+			// The Vault provider's CA file is where the plugins look: the project directory.
+			if cas, _ := filepath.Glob(filepath.Join(p.dir, ".vault-ca", "*.pem")); len(cas) != 1 {
+				t.Errorf("Vault CA files in the project directory: %v", cas)
+			}
 		})
 	}
 }

@@ -39,6 +39,7 @@ func (g *graph) vault() error {
 	vh := g.topo.HostOf(platform.Vault)
 	host := g.hosts[vh.Name]
 	args := &vault.Args{
+		ProjectDir:   g.cfg.RootDir,
 		Host:         host.Target,
 		DependsOn:    host.Ready,
 		Address:      g.vaultAddress(),

@@ -62,6 +62,11 @@ type Args struct {
 	// CACertDir is where the provider's CA file is written, relative to the project directory (the
 	// provider plugin's working directory) unless absolute; empty means DefaultCACertDir.
 	CACertDir string
+	// ProjectDir is the project directory the relative CACertDir is resolved against when the file is
+	// written: the stack's root (Pulumi.yaml's directory), which is the plugins' working directory under
+	// the CLI and under the Automation-API drivers alike (internal/engine runs them there). Empty means
+	// the working directory.
+	ProjectDir string
 	// Protect protects the init step (it holds the only copy of the unseal keys) and the KV mount.
 	Protect bool
 }

@@ -18,7 +18,7 @@ import (
 
 // configure creates the provider (logged in with the program's AppRole) and everything it manages.
 func (v *Vault) configure(ctx *pulumi.Context, name string, args *Args, host *hostSteps) error {
-	root := ctx.RootDirectory()
+	root := args.ProjectDir
 	dir := args.caCertDir()
 	caFile := args.CACertPEM.ToStringOutput().ApplyT(func(pemText string) (string, error) {
 		if err := checkCertPEM("CA certificate", pemText); err != nil {

@@ -188,7 +188,7 @@ func TestChangesReRunOnlyTheirDependents(t *testing.T) {
 	})
 }
 
-// urn finds the one resource of typ whose name contains part, in the stack's state.
+// urn finds the resource of typ named part, or else the one whose name contains part, in the state.
 func (p *project) urn(t *testing.T, typ, part string) string {
 	t.Helper()
 	dep, err := p.st.Workspace().ExportStack(context.Background(), p.stack)
@@ -206,7 +206,11 @@ func (p *project) urn(t *testing.T, typ, part string) string {
 	}
 	var found []string
 	for _, r := range state.Resources {
-		if r.Type == typ && strings.Contains(r.URN[strings.LastIndex(r.URN, "::")+2:], part) {
+		name := r.URN[strings.LastIndex(r.URN, "::")+2:]
+		if r.Type == typ && name == part {
+			return r.URN // an exact name wins
+		}
+		if r.Type == typ && strings.Contains(name, part) {
 			found = append(found, r.URN)
 		}
 	}

@@ -103,3 +103,15 @@ func TestSealedVaultFailsPreviewAndUp(t *testing.T) {
 		t.Errorf("preview after unsealing: %v", res.ChangeSummary)
 	}
 }
+
+// `up --replace` of init (a new, empty Vault) clears the new escrow too.
+func TestInitReplacementClearsItsEscrow(t *testing.T) {
+	p := newProject(t, "staging", engine.StandIn)
+	p.up(t)
+	before := len(p.journalLines(t))
+	p.up(t, optup.Replace([]string{p.urn(t, "command:remote:Command", "vault-init")}))
+	runs := remoteRuns(p.journalLines(t), before)
+	if !slices.Contains(runs, "vault-init") || !slices.Contains(runs, "vault-init-escrow-clear") {
+		t.Errorf("a replaced init ran %v, want init and its escrow clear", runs)
+	}
+}

@@ -652,3 +652,27 @@ func TestInstallRetryCompletesAPendingRestart(t *testing.T) {
 		t.Errorf("a third run still owes Vault something: %v %q", err, out)
 	}
 }
+
+// An escrow that cannot be written never costs the keys: Vault is initialised by then, so the answer is
+// printed all the same, with a warning.
+func TestInitPrintsItsAnswerWhenTheEscrowFails(t *testing.T) {
+	h := newHost(t)
+	h.touch("running")
+	// A file where the escrow directory should be: install -d fails.
+	if err := os.MkdirAll(h.l.VaultDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Dir(h.l.escrowFile()), []byte("in the way"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, err := h.run(h.scripts(initParams{}).Init, escrowKey)
+	if err != nil {
+		t.Fatalf("init failed: %v\n%s", err, errOut)
+	}
+	if r, err := parseInit(out); err != nil || r.RootToken != fakeRootToken {
+		t.Errorf("init's answer lost: %q %v", out, err)
+	}
+	if !strings.Contains(errOut, "could not write the init escrow") {
+		t.Errorf("no warning: %s", errOut)
+	}
+}

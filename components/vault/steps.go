@@ -73,9 +73,11 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 	}
 	s.initOutput = component.Secret(s.init.Stdout)
 	// Once init's answer is in the state (the engine saves each step's outputs before starting the steps
-	// that depend on it), its escrow on the host goes.
-	if _, err := remotestep.Run(ctx, name+"-init-escrow-clear", args.Host, remotestep.Step{Script: scripts.InitEscrowClear},
-		component.Child(v, pulumi.DependsOn([]pulumi.Resource{s.init}))...); err != nil {
+	// that depend on it), its escrow on the host goes. It runs again whenever init is replaced (`up
+	// --replace` for a new Vault): init's ID is among its hashes.
+	if _, err := remotestep.Run(ctx, name+"-init-escrow-clear", args.Host, remotestep.Step{
+		Script: scripts.InitEscrowClear, Hashes: []pulumi.StringInput{s.init.ID().ToStringOutput()},
+	}, component.Child(v, pulumi.DependsOn([]pulumi.Resource{s.init}))...); err != nil {
 		return nil, err
 	}
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -102,6 +103,10 @@ func (s *server) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulum
 	id, outs, err := s.cloud.answer(urn, inputs)
 	if err != nil {
 		return nil, err
+	}
+	if s.name == "command" {
+		// pulumi-command gives every create a new unique ID, so a replaced step has another one.
+		id = uniqueID(urn)
 	}
 	s.journal.record("create", urn)
 	s.cloud.run(urn, inputs, "create", s.journal)
@@ -240,4 +245,12 @@ func plainMap(m resource.PropertyMap) resource.PropertyMap {
 func stableID(urn resource.URN) string {
 	sum := sha256.Sum256([]byte(urn))
 	return fmt.Sprintf("%s-%s", urn.Name(), hex.EncodeToString(sum[:6]))
+}
+
+func uniqueID(urn resource.URN) string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return stableID(urn)
+	}
+	return urn.Name() + "-" + hex.EncodeToString(b[:])
 }

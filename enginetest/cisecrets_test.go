@@ -1,6 +1,7 @@
 package enginetest
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/hoodcloud/infra/internal/engine"
+	"github.com/hoodcloud/infra/internal/testkit"
+	"github.com/hoodcloud/infra/stacks"
 )
 
 // scripts/ci-stack-secrets.sh, as the workflows run it, with the real pulumi CLI: every secret from its
@@ -68,5 +71,58 @@ func TestCIStackSecretsScript(t *testing.T) {
 	}
 	if n := strings.Count(string(stackFile), "secure: v1:"); n != len(values) {
 		t.Errorf("%d encrypted values in the stack file, want %d", n, len(values))
+	}
+}
+
+// scripts/ci-publish-outputs.sh after an up, with the real pulumi CLI: it publishes the outputs contract
+// to the one object the readers' role may read, every secret output masked and no secret inside.
+func TestCIPublishOutputsScript(t *testing.T) {
+	tc := toolchain(t)
+	p := newProject(t, "staging", engine.StandIn)
+	p.up(t)
+	bin, published := t.TempDir(), t.TempDir()
+	// The AWS CLI's part: `aws s3 cp FILE s3://BUCKET/KEY` lands in published/BUCKET/KEY.
+	fakeAWS := "#!/bin/sh\nset -eu\n[ \"$1 $2\" = \"s3 cp\" ] || exit 2\nshift 2\nwhile [ \"${1#--}\" != \"$1\" ]; do case \"$1\" in --content-type) shift 2 ;; *) shift ;; esac; done\n" +
+		"dest=" + published + "/${2#s3://}\nmkdir -p \"$(dirname \"$dest\")\"\ncp \"$1\" \"$dest\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "aws"), []byte(fakeAWS), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(repoRoot, "scripts", "ci-publish-outputs.sh"), "staging")
+	cmd.Dir = p.dir
+	cmd.Env = cleanEnv(map[string]string{
+		"PATH": bin + ":" + filepath.Join(tc.Dir, "bin") + ":" + os.Getenv("PATH"), "PULUMI_HOME": tc.Home(engine.StandIn),
+		"PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_BACKEND_URL": p.backend, "PULUMI_CONFIG_PASSPHRASE": passphrase,
+		"PULUMI_STATE_BUCKET": "hoodcloud-pulumi-state",
+	})
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ci-publish-outputs.sh: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(published, "hoodcloud-pulumi-state", "outputs", "hoodcloud", "staging.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outs map[string]any
+	if err := json.Unmarshal(b, &outs); err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range stacks.OutputContract {
+		v, ok := outs[spec.Key]
+		if !ok {
+			t.Errorf("published outputs lack %s", spec.Key)
+		}
+		if spec.Secret && v != "[secret]" {
+			t.Errorf("secret output %s published as %v", spec.Key, v)
+		}
+	}
+	secrets, _ := testkit.LoadSecretFixtures(repoRoot)
+	for k, v := range secrets {
+		if strings.Contains(string(b), v) {
+			t.Errorf("published outputs contain %s", k)
+		}
+	}
+	for _, needle := range []string{"fixture-unseal-", "fixture-root-token", "PRIVATE KEY", testkit.FakeAWSSecretAccessKey("")} {
+		if strings.Contains(string(b), needle) {
+			t.Errorf("published outputs contain %q", needle)
+		}
 	}
 }

@@ -69,6 +69,7 @@ type project struct {
 	dir, stack string
 	st         auto.Stack
 	journal    string
+	backend    string
 }
 
 // newProject lays out the project (Pulumi.yaml, the committed stack file, testdata), sets the secret
@@ -84,13 +85,13 @@ func newProject(t *testing.T, stack string, p engine.Plugins) *project {
 	if err := os.WriteFile(stdoutFile, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pr := &project{dir: dir, stack: stack, journal: filepath.Join(dir, "stand-in-journal")}
+	pr := &project{dir: dir, stack: stack, journal: filepath.Join(dir, "stand-in-journal"), backend: "file://" + t.TempDir()}
 	t.Chdir(dir)
 	ctx := context.Background()
 	var err error
 	pr.st, err = engine.Open(ctx, engine.Options{
 		Toolchain: tc, Plugins: p, ProjectDir: dir, Stack: stack,
-		BackendURL: "file://" + t.TempDir(), Passphrase: passphrase,
+		BackendURL: pr.backend, Passphrase: passphrase,
 		Env: map[string]string{"HOODCLOUD_STANDIN_JOURNAL": pr.journal, "HOODCLOUD_STANDIN_STDOUT": stdoutFile},
 	}, stacks.Program)
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/hoodcloud/infra/internal/testkit"
 )
 
 type policyDoc struct {
@@ -191,7 +193,8 @@ func TestCIRolesAreLeastPrivilege(t *testing.T) {
 		if !ok {
 			t.Fatalf("no role %s", name)
 		}
-		if got := str(role.Inputs, "name"); got != map[string]string{"iam-ci-deploy-role": "hoodcloud-prod-infra-deploy", "iam-ci-preview-role": "hoodcloud-prod-infra-preview"}[name] {
+		if got := str(role.Inputs, "name"); got != map[string]string{"iam-ci-deploy-role": "hoodcloud-prod-infra-deploy",
+			"iam-ci-preview-role": "hoodcloud-prod-infra-preview", "iam-ci-outputs-role": "hoodcloud-prod-infra-outputs"}[name] {
 			t.Errorf("%s is named %s", name, got)
 		}
 		return parsePolicy(t, str(role.Inputs, "assumeRolePolicy")).Statement[0].Condition
@@ -204,21 +207,30 @@ func TestCIRolesAreLeastPrivilege(t *testing.T) {
 	}
 	if d := cmp.Diff(map[string]map[string][]string{"StringEquals": {
 		"token.actions.githubusercontent.com:aud": aud["token.actions.githubusercontent.com:aud"],
-		"token.actions.githubusercontent.com:sub": {"repo:hoodcloud/infra:environment:prod-read", "repo:hoodcloud/platform:environment:prod-read"}}}, trustOf("iam-ci-preview-role")); d != "" {
+		"token.actions.githubusercontent.com:sub": {"repo:hoodcloud/infra:environment:prod-preview", "repo:hoodcloud/infra:environment:prod-read"}}}, trustOf("iam-ci-preview-role")); d != "" {
 		t.Errorf("preview trust (-want +got):\n%s", d)
 	}
 
+	state := "arn:aws:s3:::hoodcloud-pulumi-state/.pulumi/"
 	allowed := []string{"arn:aws:s3:::hoodcloud-prod-terraform-state", "arn:aws:s3:::hoodcloud-prod-chain-configs",
-		"arn:aws:dynamodb:eu-central-1:123456789012:table/hoodcloud-prod-terraform-locks",
-		"arn:aws:iam::*:user/hoodcloud-prod-*", "arn:aws:iam::*:role/hoodcloud-prod-*",
+		"arn:aws:dynamodb:*:*:table/hoodcloud-prod-terraform-locks",
+		"arn:aws:iam::*:user/hoodcloud-prod-*", "arn:aws:iam::*:role/hoodcloud-prod-*", "arn:aws:iam::*:policy/hoodcloud-prod-permissions-boundary",
 		"arn:aws:iam::*:oidc-provider/token.actions.githubusercontent.com", "arn:aws:kms:*:*:key/*",
-		"arn:aws:s3:::hoodcloud-pulumi-state", "arn:aws:s3:::hoodcloud-pulumi-state/.pulumi/*", "arn:aws:s3:::hoodcloud-pulumi-state/.pulumi/locks/*"}
+		"arn:aws:s3:::hoodcloud-pulumi-state", state + "meta.yaml", state + "stacks/hoodcloud/prod.json*",
+		state + "history/hoodcloud/prod/*", state + "backups/hoodcloud/prod/*", state + "locks/hoodcloud/prod/*",
+		"arn:aws:s3:::hoodcloud-pulumi-state/outputs/hoodcloud/prod.json"}
+	sids := map[string]map[string]bool{}
 	for _, name := range []string{"iam-ci-deploy-policy", "iam-ci-preview-policy"} {
 		p, ok := r.rec.Named("aws:iam/rolePolicy:RolePolicy", name)
 		if !ok {
 			t.Fatalf("no policy %s", name)
 		}
+		sids[name] = map[string]bool{}
 		for _, s := range parsePolicy(t, str(p.Inputs, "policy")).Statement {
+			sids[name][s.Sid+"/"+s.Effect] = true
+			if s.Effect == "Deny" {
+				continue
+			}
 			for _, res := range s.Resource {
 				switch {
 				case res == "*":
@@ -231,15 +243,47 @@ func TestCIRolesAreLeastPrivilege(t *testing.T) {
 					t.Errorf("%s/%s reaches KMS keys of other stacks", name, s.Sid)
 				}
 			}
+			if s.Sid == "BoundedStackIdentities" && s.Condition["StringLike"]["iam:PermissionsBoundary"][0] != "arn:aws:iam::*:policy/hoodcloud-prod-permissions-boundary" {
+				t.Errorf("identities are created or given policies without the stack's permissions boundary")
+			}
+			if s.Sid == "CreateAutoUnsealKey" && !slices.Contains(s.Action, "kms:TagResource") {
+				t.Error("CreateKey with tags also needs kms:TagResource under the request-tag condition")
+			}
 			if name != "iam-ci-preview-policy" {
 				continue
 			}
 			for _, a := range s.Action {
 				read := strings.Contains(a, ":Get") || strings.Contains(a, ":List") || strings.Contains(a, ":Describe")
-				if !read && !slices.Equal(s.Resource, []string{"arn:aws:s3:::hoodcloud-pulumi-state/.pulumi/locks/*"}) {
+				if !read && !slices.Equal(s.Resource, []string{state + "locks/hoodcloud/prod/*"}) {
 					t.Errorf("the preview role may %s on %v", a, s.Resource)
 				}
 			}
+		}
+	}
+	// Other repositories (stackOutputReaders) get a role of their own that reads the published outputs and
+	// nothing else: not the state, whose secrets the passphrase would open.
+	if d := cmp.Diff(map[string]map[string][]string{"StringEquals": {
+		"token.actions.githubusercontent.com:aud": aud["token.actions.githubusercontent.com:aud"],
+		"token.actions.githubusercontent.com:sub": {"repo:hoodcloud/platform:environment:prod-read"}}}, trustOf("iam-ci-outputs-role")); d != "" {
+		t.Errorf("outputs role trust (-want +got):\n%s", d)
+	}
+	op, _ := r.rec.Named("aws:iam/rolePolicy:RolePolicy", "iam-ci-outputs-policy")
+	if st := parsePolicy(t, str(op.Inputs, "policy")).Statement; len(st) != 1 || !slices.Equal(st[0].Action, []string{"s3:GetObject"}) ||
+		!slices.Equal(st[0].Resource, []string{"arn:aws:s3:::hoodcloud-pulumi-state/outputs/hoodcloud/prod.json"}) {
+		t.Errorf("outputs role policy %+v", st)
+	}
+	// The deploy role can neither lift a boundary nor change the CI roles or the boundary itself.
+	for _, sid := range []string{"KeepBoundaries/Deny", "KeepCIRolesAndBoundary/Deny", "BoundedStackIdentities/Allow"} {
+		if !sids["iam-ci-deploy-policy"][sid] {
+			t.Errorf("the deploy policy lacks %s", sid)
+		}
+	}
+	// Every identity the stack manages carries the boundary.
+	user, _ := r.rec.Named("aws:iam/user:User", "iam-control-plane")
+	release, _ := r.rec.Named("aws:iam/role:Role", "iam-release-role")
+	for _, g := range []testkit.Registration{user, release} {
+		if !strings.HasSuffix(str(g.Inputs, "permissionsBoundary"), ":policy/hoodcloud-prod-permissions-boundary") {
+			t.Errorf("%s has no permissions boundary: %v", g.Name, g.Inputs["permissionsBoundary"])
 		}
 	}
 	if _, ok := runStack(t, "prod").outputs.Value("infraDeployRoleArn"); !ok {

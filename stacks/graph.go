@@ -85,6 +85,8 @@ func (g *graph) aws() error {
 			NamePrefix:         g.prefix(),
 			StateBackendBucket: g.cfg.PulumiStateBucket,
 			StackTag:           g.tags()["Stack"],
+			Project:            g.ctx.Project(),
+			StateBucketName:    g.cfg.StateBucket, ChainConfigBucketName: g.cfg.ChainConfigBucket, LockTableName: g.cfg.LockTable,
 		}
 	}
 	g.iam, err = awsiam.New(g.ctx, "iam", &awsiam.Args{

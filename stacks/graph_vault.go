@@ -73,6 +73,7 @@ func (g *graph) vault() error {
 	if g.cfg.VaultAutoUnseal {
 		u, err := awsunseal.New(g.ctx, "vault-unseal", &awsunseal.Args{
 			UserName: g.prefix() + "-vault-unseal", Protect: g.cfg.Protect, Tags: g.tags(),
+			PermissionsBoundary: g.iam.PermissionsBoundary,
 		})
 		if err != nil {
 			return err

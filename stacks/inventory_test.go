@@ -36,13 +36,14 @@ func TestInventoryPerStack(t *testing.T) {
 		"vault:index/mount:Mount": 1, "vault:index/policy:Policy": 3, "vault:kv/secretV2:SecretV2": 7,
 		"vault:appRole/authBackendRole:AuthBackendRole": 3, "vault:appRole/authBackendRoleSecretId:AuthBackendRoleSecretId": 3,
 		"hoodcloud:compose:Stack": 2, "hoodcloud:verify:MTLS": 1,
-		// This repository's workflows (infraRepository): the OIDC provider, a deploy and a preview role.
-		"aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
+		// This repository's workflows (infraRepository): the OIDC provider, a deploy and a preview role, and
+		// the permissions boundary of every identity the stack manages.
+		"aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1, "aws:iam/policy:Policy": 1,
 	}
 	want := map[string]map[string]int{
 		"prod": merge(common, map[string]int{
-			// chain-config release role and the two CI roles
-			"aws:iam/role:Role": 3, "aws:iam/rolePolicy:RolePolicy": 3,
+			// chain-config release role, the deploy and preview roles, the output readers' role
+			"aws:iam/role:Role": 4, "aws:iam/rolePolicy:RolePolicy": 4,
 			"hcloud:index/placementGroup:PlacementGroup": 1,
 			"hoodcloud:hetzner:Address":                  2, "hcloud:index/primaryIp:PrimaryIp": 4,
 			"hoodcloud:hetzner:Host": 2, "hcloud:index/server:Server": 2, "hcloud:index/firewall:Firewall": 2,

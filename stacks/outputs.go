@@ -36,8 +36,9 @@ var OutputContract = []OutputSpec{
 	{Key: "awsAccessKeyId", Description: "the control plane's access key id"},
 	{Key: "awsSecretAccessKey", Secret: true, Description: "the control plane's secret access key"},
 	{Key: "chainConfigReleaseRoleArn", Description: "role the GitHub release workflow assumes; empty when GitHub OIDC is off"},
-	{Key: "infraDeployRoleArn", Description: "role this repository's deploy workflows assume (AWS_DEPLOY_ROLE_ARN); empty without infraRepository"},
-	{Key: "infraPreviewRoleArn", Description: "read-only role of the PR preview and drift workflows (AWS_PREVIEW_ROLE_ARN); empty without infraRepository"},
+	{Key: "infraDeployRoleArn", Description: "role this repository's deploy workflows assume (environment <stack>); empty without infraRepository"},
+	{Key: "infraPreviewRoleArn", Description: "read-only role of the PR preview and drift workflows (environments <stack>-preview, <stack>-read); empty without infraRepository"},
+	{Key: "infraOutputsRoleArn", Description: "role of stackOutputReaders' workflows: reads only the outputs the deploy publishes; empty without readers"},
 	{Key: "vaultAddress", Description: "Vault's API address"},
 	{Key: "vaultCaCert", Description: "PEM of the CA that signs Vault's certificate"},
 	{Key: "vaultInitJson", Secret: true, Description: "vault operator init output: unseal or recovery keys, first root token"},
@@ -143,6 +144,7 @@ func (g *graph) outputs() *Outputs {
 	o.set("chainConfigReleaseRoleArn", g.iam.ReleaseRoleARN)
 	o.set("infraDeployRoleArn", g.iam.CIDeployRoleARN)
 	o.set("infraPreviewRoleArn", g.iam.CIPreviewRoleARN)
+	o.set("infraOutputsRoleArn", g.iam.CIOutputsRoleARN)
 	o.set("vaultAddress", g.secrets.Address)
 	o.set("vaultCaCert", g.secrets.CACertPEM)
 	o.set("vaultInitJson", g.secrets.InitOutput)

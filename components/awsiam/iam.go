@@ -80,6 +80,11 @@ type IAM struct {
 	ReleaseRoleARN pulumi.StringOutput
 	// CIDeployRoleARN and CIPreviewRoleARN are empty when the CI roles are disabled.
 	CIDeployRoleARN, CIPreviewRoleARN pulumi.StringOutput
+	// CIOutputsRoleARN is the output readers' role; empty without OutputReaders.
+	CIOutputsRoleARN pulumi.StringOutput
+	// PermissionsBoundary is the ARN of the boundary every identity of the stack carries when CI may
+	// manage identities; nil otherwise.
+	PermissionsBoundary pulumi.StringInput
 }
 
 // New creates the identities.
@@ -91,9 +96,22 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := component.Register(ctx, TypeToken, name, c, opts...); err != nil {
 		return nil, err
 	}
+	if args.CI != nil {
+		boundary, err := iam.NewPolicy(ctx, name+"-permissions-boundary", &iam.PolicyArgs{
+			Name:        pulumi.String(args.CI.boundaryName()),
+			Description: pulumi.String("Everything an identity of this stack may ever do: the CI deploy role creates and edits identities only under it."),
+			Policy:      boundaryPolicy(ctx, c, args).Json(),
+			Tags:        pulumi.ToStringMap(args.Tags),
+		}, component.Child(c)...)
+		if err != nil {
+			return nil, component.Wrap(TypeToken, name, err)
+		}
+		c.PermissionsBoundary = boundary.Arn
+	}
 	user, err := iam.NewUser(ctx, name+"-control-plane", &iam.UserArgs{
-		Name: pulumi.String(args.UserName),
-		Tags: pulumi.ToStringMap(args.Tags),
+		Name:                pulumi.String(args.UserName),
+		PermissionsBoundary: c.PermissionsBoundary,
+		Tags:                pulumi.ToStringMap(args.Tags),
 	}, component.Child(c)...)
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)
@@ -114,7 +132,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	c.AccessKeyID = key.ID().ToStringOutput()
 	c.SecretAccessKey = component.Secret(key.Secret)
 	none := pulumi.String("").ToStringOutput()
-	c.ReleaseRoleARN, c.CIDeployRoleARN, c.CIPreviewRoleARN = none, none, none
+	c.ReleaseRoleARN, c.CIDeployRoleARN, c.CIPreviewRoleARN, c.CIOutputsRoleARN = none, none, none, none
 	if args.GitHub != nil || args.CI != nil {
 		providerARN, err := githubProvider(ctx, c, name, args.OIDCProviderARN, args.Tags)
 		if err != nil {
@@ -126,7 +144,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			}
 		}
 		if args.CI != nil {
-			if c.CIDeployRoleARN, c.CIPreviewRoleARN, err = newCIRoles(ctx, c, name, args, providerARN); err != nil {
+			if c.CIDeployRoleARN, c.CIPreviewRoleARN, c.CIOutputsRoleARN, err = newCIRoles(ctx, c, name, args, providerARN); err != nil {
 				return nil, component.Wrap(TypeToken, name, err)
 			}
 		}
@@ -136,6 +154,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"accessKeyId":     c.AccessKeyID,
 		"secretAccessKey": c.SecretAccessKey,
 		"releaseRoleArn":  c.ReleaseRoleARN,
-		"ciDeployRoleArn": c.CIDeployRoleARN, "ciPreviewRoleArn": c.CIPreviewRoleARN,
+		"ciDeployRoleArn": c.CIDeployRoleARN, "ciPreviewRoleArn": c.CIPreviewRoleARN, "ciOutputsRoleArn": c.CIOutputsRoleARN,
 	})
 }

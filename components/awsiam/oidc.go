@@ -61,18 +61,19 @@ func newReleaseRole(ctx *pulumi.Context, c *IAM, name string, a *Args, providerA
 		subjects = append(subjects, pulumi.String("repo:"+g.Repository+":ref:"+ref))
 	}
 	return githubRole(ctx, c, name+"-release", g.RoleName, a.Tags, providerARN, "GitHubReleaseWorkflow", "StringLike", subjects,
-		releasePolicy(ctx, c, a))
+		releasePolicy(ctx, c, a), c.PermissionsBoundary)
 }
 
 // githubRole creates a role that GitHub workflow runs matching subjects assume through OIDC, with its
 // inline policy: resources <name>-role and <name>-policy.
 func githubRole(ctx *pulumi.Context, c *IAM, name, roleName string, tags map[string]string, providerARN pulumi.StringOutput,
-	sid, test string, subjects pulumi.StringArray, policy iam.GetPolicyDocumentResultOutput) (pulumi.StringOutput, error) {
+	sid, test string, subjects pulumi.StringArray, policy iam.GetPolicyDocumentResultOutput, boundary pulumi.StringInput) (pulumi.StringOutput, error) {
 	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
-		Name:               pulumi.String(roleName),
-		AssumeRolePolicy:   githubTrust(ctx, c, sid, providerARN, test, subjects).Json(),
-		MaxSessionDuration: pulumi.Int(3600),
-		Tags:               pulumi.ToStringMap(tags),
+		Name:                pulumi.String(roleName),
+		AssumeRolePolicy:    githubTrust(ctx, c, sid, providerARN, test, subjects).Json(),
+		MaxSessionDuration:  pulumi.Int(3600),
+		PermissionsBoundary: boundary,
+		Tags:                pulumi.ToStringMap(tags),
 	}, component.Child(c)...)
 	if err != nil {
 		return pulumi.StringOutput{}, err

@@ -23,8 +23,10 @@ var SealActions = []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt"}
 type Args struct {
 	// UserName is the IAM user Vault authenticates as.
 	UserName string
-	Protect  bool
-	Tags     map[string]string
+	// PermissionsBoundary (an ARN, or nil) caps the user's permissions: set when CI may manage identities.
+	PermissionsBoundary pulumi.StringInput
+	Protect             bool
+	Tags                map[string]string
 }
 
 // Validate reports every problem at once.
@@ -65,8 +67,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, component.Wrap(TypeToken, name, err)
 	}
 	user, err := iam.NewUser(ctx, name+"-user", &iam.UserArgs{
-		Name: pulumi.String(args.UserName),
-		Tags: pulumi.ToStringMap(args.Tags),
+		Name:                pulumi.String(args.UserName),
+		PermissionsBoundary: args.PermissionsBoundary,
+		Tags:                pulumi.ToStringMap(args.Tags),
 	}, component.Child(u)...)
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)

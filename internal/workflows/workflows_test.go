@@ -127,7 +127,8 @@ func TestActionsArePinnedByCommit(t *testing.T) {
 
 // run: steps call only the repository's documented commands, and secrets reach them only through env.
 func TestRunStepsUseDocumentedCommandsAndNoSecretOnACommandLine(t *testing.T) {
-	allowed := []string{`scripts/ci-stack-secrets.sh "$STACK"`, `pulumi stack output --json --stack "organization/hoodcloud/$STACK" >outputs.json`,
+	allowed := []string{`scripts/ci-stack-secrets.sh "$STACK"`, `scripts/ci-publish-outputs.sh "$STACK"`,
+		`aws s3 cp --only-show-errors "s3://$PULUMI_STATE_BUCKET/outputs/hoodcloud/$STACK.json" outputs.json`,
 		`{ echo "json<<HOODCLOUD_OUTPUTS_EOF"; cat outputs.json; echo "HOODCLOUD_OUTPUTS_EOF"; } >>"$GITHUB_OUTPUT"`}
 	runs := 0
 	for _, w := range load(t) {
@@ -215,8 +216,13 @@ func TestUpsAreSerialisedAndProdIsGated(t *testing.T) {
 		t.Errorf("drift job with %v", drift.With)
 	}
 	preview := ws["preview.yml"].Jobs["preview"]
-	if preview.With["comment-on-pr"] != true || preview.With["refresh"] != true || !strings.HasSuffix(preview.With["environment"].(string), "-read") {
+	// A pull request's code runs with the environment's secrets: its previews run only in the reviewed
+	// <stack>-preview environments, never in those of deploys or of the drift check.
+	if preview.With["comment-on-pr"] != true || preview.With["refresh"] != true || preview.With["environment"] != "${{ matrix.stack }}-preview" {
 		t.Errorf("preview job with %v", preview.With)
+	}
+	if drift.With["environment"] != "${{ matrix.stack }}-read" {
+		t.Errorf("drift job runs in %v", drift.With["environment"])
 	}
 }
 

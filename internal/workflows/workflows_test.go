@@ -159,7 +159,11 @@ func TestRunStepsUseDocumentedCommandsAndNoSecretOnACommandLine(t *testing.T) {
 func TestPermissionsAreLeastPrivilege(t *testing.T) {
 	for _, w := range load(t) {
 		if w.reusable() {
-			if w.Permissions != nil || strings.Contains(w.raw, "permissions:") {
+			declared := w.Permissions != nil
+			for _, j := range w.Jobs {
+				declared = declared || j.Permissions != nil
+			}
+			if declared {
 				t.Errorf("%s is reusable: it must inherit its caller's permissions, not declare its own", w.file)
 			}
 			continue

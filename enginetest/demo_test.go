@@ -133,3 +133,26 @@ func TestMakePreviewWithCLI(t *testing.T) {
 		t.Errorf("the CLI was called as\n%s\nwant\n%s", b, want)
 	}
 }
+
+// Offline, the toolchain's aws plugin is the stand-in: previewing a real stack through the Automation API
+// is refused with what to do, rather than printing an invented AWS plan.
+func TestPreviewDriverRefusesARealStackWithTheAWSStandIn(t *testing.T) {
+	tc := toolchain(t)
+	if !tc.StandInAWS() {
+		t.Skip("this toolchain has the real aws plugin")
+	}
+	p := newProject(t, "staging", engine.Real) // every secret set, as an operator would
+	bin := filepath.Join(t.TempDir(), "preview")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/preview")
+	build.Dir = repoRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build cmd/preview: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "-stack", "staging", "-engine-dir", tc.Dir, "-backend", p.backend)
+	cmd.Dir = p.dir
+	cmd.Env = cleanEnv(map[string]string{"PULUMI_CONFIG_PASSPHRASE": passphrase, "AWS_PROFILE": "operator"})
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "aws plugin is a stand-in") || strings.Contains(string(out), "Previewing") {
+		t.Errorf("the driver previewed a real stack with the aws stand-in: %v\n%s", err, out)
+	}
+}

@@ -31,13 +31,16 @@ plugin_version() {
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$(find "$(module_dir "$1")" -name pulumi-plugin.json | head -n 1)"
 }
 pulumi_version=$(cd "$repo" && go list -m -f '{{.Version}}' github.com/pulumi/pulumi/sdk/v3)
-declare -A version=(
-	[aws]=$(plugin_version github.com/pulumi/pulumi-aws/sdk/v7)
-	[command]=$(plugin_version github.com/pulumi/pulumi-command/sdk)
-	[tls]=$(plugin_version github.com/pulumi/pulumi-tls/sdk/v5)
-	[hcloud]=$(plugin_version github.com/pulumi/pulumi-hcloud/sdk)
-	[vault]=$(plugin_version github.com/pulumi/pulumi-vault/sdk/v7)
-)
+# One assignment each: a failing look-up stops the script (inside an array literal, set -e would not).
+declare -A version=()
+version[aws]=$(plugin_version github.com/pulumi/pulumi-aws/sdk/v7)
+version[command]=$(plugin_version github.com/pulumi/pulumi-command/sdk)
+version[tls]=$(plugin_version github.com/pulumi/pulumi-tls/sdk/v5)
+version[hcloud]=$(plugin_version github.com/pulumi/pulumi-hcloud/sdk)
+version[vault]=$(plugin_version github.com/pulumi/pulumi-vault/sdk/v7)
+for p in "${!version[@]}"; do
+	[[ "${version[$p]}" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { echo "engine toolchain: no plugin version for $p (found '${version[$p]}')" >&2; exit 1; }
+done
 
 install_plugin() { # home name binary
 	local d="$1/plugins/resource-$2-v${version[$2]}"
@@ -64,7 +67,7 @@ if [[ "$(cat "$dir/.real-stamp" 2>/dev/null)" != "$stamp" ]]; then
 	download)
 		command -v pulumi >/dev/null || { echo "engine toolchain: HOODCLOUD_PLUGIN_SOURCE=download needs a pulumi CLI on PATH" >&2; exit 1; }
 		ln -sf "$(command -v pulumi)" "$dir/bin/pulumi"
-		for p in command tls hcloud vault; do
+		for p in aws command tls hcloud vault; do
 			say "pulumi plugin install resource $p ${version[$p]}"
 			PULUMI_HOME="$dir/home-real" pulumi plugin install resource "$p" "${version[$p]}"
 		done
@@ -83,7 +86,14 @@ say "building the stand-in provider"
 (cd "$repo" && go build -o "$dir/standin/pulumi-resource-standin.tmp" ./tools/standin-provider)
 mv "$dir/standin/pulumi-resource-standin.tmp" "$dir/standin/pulumi-resource-standin"
 standin="$dir/standin/pulumi-resource-standin"
-install_plugin "$dir/home-real" aws "$standin"
+# The real aws plugin cannot be built here: offline, home-real gets the stand-in, and says so in a marker
+# that cmd/preview reads (a real stack's AWS plan would be invented by it).
+if [[ "$source_kind" == build ]]; then
+	install_plugin "$dir/home-real" aws "$standin"
+	echo "aws is the stand-in (tools/standin-provider): plans of real stacks' AWS resources are not real" >"$dir/home-real/STANDIN-AWS"
+else
+	rm -f "$dir/home-real/STANDIN-AWS"
+fi
 tls_dir="$dir/home-real/plugins/resource-tls-v${version[tls]}"
 install_plugin "$dir/home-standin" tls "$tls_dir/pulumi-resource-tls"
 for p in aws hcloud command vault; do

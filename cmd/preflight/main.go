@@ -1,6 +1,6 @@
 // Command preflight checks that a stack can be previewed from the project directory and prints the
 // environment the Pulumi CLI needs (PULUMI_BACKEND_URL, and PULUMI_CONFIG_PASSPHRASE for the demo stack)
-// as shell assignments; scripts/preview-cli.sh evaluates them. On a problem it lists everything missing
+// as single-quoted shell assignments; scripts/preview-cli.sh evaluates them. On a problem it lists everything missing
 // and exits 1, before any engine starts.
 package main
 
@@ -8,7 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
+	"strings"
 
 	"github.com/hoodcloud/infra/internal/preflight"
 )
@@ -26,8 +26,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	fmt.Printf("export PULUMI_BACKEND_URL=%s\n", strconv.Quote(env.BackendURL))
+	fmt.Printf("export PULUMI_BACKEND_URL=%s\n", shellQuote(env.BackendURL))
 	if os.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && env.Passphrase != "" {
-		fmt.Printf("export PULUMI_CONFIG_PASSPHRASE=%s\n", strconv.Quote(env.Passphrase))
+		fmt.Printf("export PULUMI_CONFIG_PASSPHRASE=%s\n", shellQuote(env.Passphrase))
 	}
 }
+
+// shellQuote makes s one single-quoted shell word: the caller evaluates these lines, and a path or URL
+// with $ or ` must stay text.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

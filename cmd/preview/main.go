@@ -53,6 +53,12 @@ func run(stack, engineDir, backend string) error {
 	if err != nil {
 		return fmt.Errorf("%w\n(run `make engine-toolchain`, or install the Pulumi CLI with pulumi-language-go)", err)
 	}
+	if tc.StandInAWS() && stack != preflight.DemoStack {
+		return fmt.Errorf("stack %s: this toolchain's aws plugin is a stand-in (the real one cannot be built offline), "+
+			"so the plan of the stack's AWS resources would be invented; install the Pulumi CLI with pulumi-language-go "+
+			"(make preview then runs plain pulumi preview), or make the toolchain where the internet is reachable "+
+			"(HOODCLOUD_PLUGIN_SOURCE=download scripts/engine-toolchain.sh)", stack)
+	}
 	ctx := context.Background()
 	st, err := engine.Open(ctx, engine.Options{
 		Toolchain: tc, Plugins: engine.Real, ProjectDir: dir, Stack: stack,

@@ -59,6 +59,13 @@ func FindToolchain(dir string) (Toolchain, error) {
 
 func (t Toolchain) pulumiBin() string { return filepath.Join(t.Dir, "bin", "pulumi") }
 
+// StandInAWS reports whether the real plugin set's aws plugin is the stand-in (offline toolchains: the
+// real aws plugin cannot be built here).
+func (t Toolchain) StandInAWS() bool {
+	_, err := os.Stat(filepath.Join(t.Home(Real), "STANDIN-AWS"))
+	return err == nil
+}
+
 // Home is the PULUMI_HOME holding the plugin set p.
 func (t Toolchain) Home(p Plugins) string { return filepath.Join(t.Dir, "home-"+string(p)) }
 

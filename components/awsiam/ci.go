@@ -231,6 +231,8 @@ func deployPolicy(ctx *pulumi.Context, parent pulumi.Resource, a *Args) iam.GetP
 			statement("StackLockTable", DeployTableActions, r.tableARN()),
 			bounded,
 			statement("StackIdentities", DeployIdentityOtherActions, r.identityARNs()...),
+			statement("ReadBoundary", []string{"iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyTags", "iam:ListPolicyVersions"},
+				pulumi.String(r.boundaryARN())),
 			statement("GitHubOIDCProvider", DeployOIDCActions, pulumi.String(oidcProviderARNPattern)),
 			createKey,
 			r.stackKeys("StackKeys", DeployKeyActions),

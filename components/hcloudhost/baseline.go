@@ -40,8 +40,8 @@ type Dir struct {
 
 // Packages are installed from the distribution's own archive (Ubuntu ships Docker Engine and the Compose
 // v2 plugin), so no third-party apt repository or its host name is involved. openssl seals Vault's init
-// escrow.
-var Packages = []string{"docker.io", "docker-compose-v2", "openssl", "unattended-upgrades"}
+// escrow; curl carries the root token to Vault's API.
+var Packages = []string{"curl", "docker.io", "docker-compose-v2", "openssl", "unattended-upgrades"}
 
 // Files are the baseline's configuration files.
 var Files = []File{

@@ -74,6 +74,15 @@ disable_mlock = true
 	})
 	wrapper := fmt.Sprintf("#!/bin/sh\n# The vault CLI inside the Vault container, as the steps call it.\nVAULT_ADDR=https://%s VAULT_CACERT=%s exec %s \"$@\"\n",
 		addr, filepath.Join(dir, "cert.pem"), bin)
+	// The steps that need the root token call the HTTP API from the host: this server, trusting its CA
+	// where the host keeps Vault's CA (the install step's ca.pem).
+	h.l.APIBase = "https://" + addr
+	if err := os.MkdirAll(h.l.SecretsDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h.l.SecretsDir, "ca.pem"), certPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	binDir := strings.SplitN(h.path, ":", 2)[0]
 	if err := os.WriteFile(filepath.Join(binDir, "vault"), []byte(wrapper), 0o755); err != nil {
 		t.Fatal(err)
@@ -180,5 +189,116 @@ func TestBootstrapScriptsAgainstRealVault(t *testing.T) {
 	lookup.Env = []string{"PATH=" + h.path, "VAULT_TOKEN=" + init.RootToken}
 	if err := lookup.Run(); err == nil {
 		t.Error("the root token still works after revoke-root")
+	}
+}
+
+// realBootstrap is a real Vault, initialised and unsealed by the steps, with its root token.
+func realBootstrap(t *testing.T) (h *host, s scriptSet, root string) {
+	t.Helper()
+	h = newHost(t)
+	realVault(t, h)
+	// curl as the steps run it, its argv logged: the root token must never be on it.
+	binDir := strings.SplitN(h.path, ":", 2)[0]
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shim := "#!/bin/sh\nprintf '%s\\n' \"$*\" >>" + filepath.Join(h.state, "curl.log") + "\nexec " + curl + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(binDir, "curl"), []byte(shim), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s = h.scripts(initParams{})
+	initOut, errOut, err := h.run(s.Init, escrowKey)
+	if err != nil {
+		t.Fatalf("init: %v\n%s", err, errOut)
+	}
+	keys, err := unsealInput(initOut, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, err := h.run(s.Unseal, keys); err != nil {
+		t.Fatalf("unseal: %v\n%s", err, errOut)
+	}
+	if root, err = rootTokenInput(initOut, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, log := range []string{"curl.log", "docker.log", "vault.log"} {
+			if strings.Contains(h.read(log), strings.TrimSpace(root)) {
+				t.Errorf("the root token is on a command line (%s)", log)
+			}
+		}
+	})
+	return h, s, root
+}
+
+// vaultCLI runs the real vault CLI against the test server with token.
+func vaultCLI(t *testing.T, h *host, token string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(strings.SplitN(h.path, ":", 2)[0], "vault"), args...)
+	cmd.Env = []string{"PATH=" + h.path, "VAULT_TOKEN=" + strings.TrimSpace(token)}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// The program's credential against real Vault: the policy and role are written, a second run is
+// idempotent and rotates the secret ID (the old one stops working, the new one logs in).
+func TestCredentialRotatesAgainstRealVault(t *testing.T) {
+	h, s, root := realBootstrap(t)
+	var logins []map[string]string
+	for i := 0; i < 2; i++ {
+		out, errOut, err := h.run(s.Credential, root)
+		if err != nil {
+			t.Fatalf("credential run %d: %v\n%s", i+1, err, errOut)
+		}
+		login, err := parseCredential(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logins = append(logins, login)
+	}
+	if logins[0]["role_id"] != logins[1]["role_id"] || logins[0]["secret_id"] == logins[1]["secret_id"] {
+		t.Errorf("role_id must stay and secret_id rotate: %v", logins)
+	}
+	login := func(secretID string) error {
+		cmd := exec.Command("bash", "-c", `vault write -format=json auth/approle/login role_id="$1" secret_id=- <<<"$2" >/dev/null`, "-", logins[0]["role_id"], secretID)
+		cmd.Env = []string{"PATH=" + h.path}
+		return cmd.Run()
+	}
+	if login(logins[0]["secret_id"]) == nil {
+		t.Error("the rotated-out secret ID still logs in")
+	}
+	if err := login(logins[1]["secret_id"]); err != nil {
+		t.Errorf("the new secret ID does not log in: %v", err)
+	}
+	policy, err := vaultCLI(t, h, root, "policy", "read", ProgramRole)
+	if err != nil || strings.TrimSpace(policy) != strings.TrimSpace(programPolicy) {
+		t.Errorf("policy %s:\n%s (%v)", ProgramRole, policy, err)
+	}
+}
+
+// After revoke-root the credential step fails with Vault's refusal and names the config key that fixes
+// it; revoke-root itself is idempotent; on a sealed Vault it fails saying so.
+func TestRootStepsAgainstRealVault(t *testing.T) {
+	h, s, root := realBootstrap(t)
+	out, errOut, err := h.run(s.Revoke, root)
+	if err != nil || !strings.Contains(out, `"already_revoked":false`) {
+		t.Fatalf("revoke: %v %q\n%s", err, out, errOut)
+	}
+	out, errOut, err = h.run(s.Revoke, root)
+	if err != nil || !strings.Contains(out, `"already_revoked":true`) {
+		t.Fatalf("second revoke: %v %q\n%s", err, out, errOut)
+	}
+	_, errOut, err = h.run(s.Credential, root)
+	if err == nil || !strings.Contains(errOut, "permission denied") || !strings.Contains(errOut, "hoodcloud:vaultRootToken") {
+		t.Errorf("credential with a revoked token: %v\n%s", err, errOut)
+	}
+
+	h2, s2, root2 := realBootstrap(t)
+	if out, err := vaultCLI(t, h2, root2, "operator", "seal"); err != nil {
+		t.Fatalf("seal: %v\n%s", err, out)
+	}
+	if _, errOut, err := h2.run(s2.Revoke, root2); err == nil || !strings.Contains(errOut, "sealed") {
+		t.Errorf("revoke on a sealed Vault: %v\n%s", err, errOut)
 	}
 }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
@@ -60,6 +61,8 @@ const (
 	// containerAddr and containerCACert are how the CLI inside the container reaches Vault.
 	containerAddr   = "https://127.0.0.1:8200"
 	containerCACert = "/vault/tls/ca.pem"
+	// hostAPIPort is the port Vault publishes on its host (Port Reference).
+	hostAPIPort = "8200"
 	// Token lifetimes of the program credential: one `pulumi up` at most.
 	programTokenTTL    = "20m"
 	programTokenMaxTTL = "1h"
@@ -72,6 +75,8 @@ type layout struct {
 	VaultDir     string // compose file, vault.env, config/vault.hcl
 	WaitAttempts int
 	WaitSeconds  int
+	// APIBase overrides the host's Vault API address (tests run Vault elsewhere); empty on hosts.
+	APIBase string
 }
 
 // hostLayout is the layout of a real host (guide 2.3: secrets under /opt/hoodcloud/secrets).
@@ -82,8 +87,17 @@ var hostLayout = layout{
 	WaitSeconds:  2,
 }
 
-func (l layout) configDir() string   { return l.VaultDir + "/config" }
-func (l layout) escrowFile() string  { return l.VaultDir + "/escrow/init.escrow" }
+func (l layout) configDir() string  { return l.VaultDir + "/config" }
+func (l layout) escrowFile() string { return l.VaultDir + "/escrow/init.escrow" }
+
+// apiBase is where the steps that need the root token reach Vault's HTTP API from the host: its
+// published port on loopback, unless the layout says otherwise (tests).
+func (l layout) apiBase() string {
+	if l.APIBase != "" {
+		return l.APIBase
+	}
+	return "https://127.0.0.1:" + hostAPIPort
+}
 func (l layout) composePath() string { return l.VaultDir + "/docker-compose.vault.yml" }
 
 // bundleFile is one file the install step ships: its name on stdin, where it goes and how a change to it
@@ -158,9 +172,14 @@ type initParams struct {
 }
 
 func renderLib(l layout, tlsServerName string) (string, error) {
+	apiBase := l.apiBase()
+	if tlsServerName != "" {
+		// The certificate names the server: curl dials it by that name, resolved to this host.
+		apiBase = "https://" + tlsServerName + ":" + hostAPIPort
+	}
 	return render.Template("lib.sh", libTemplate, struct {
-		ComposeFile, Profile, Service, VaultAddr, CACert, TLSServerName string
-	}{l.composePath(), Profile, Service, containerAddr, containerCACert, tlsServerName})
+		ComposeFile, Profile, Service, VaultAddr, CACert, TLSServerName, HostCACert, APIBase, APIPort string
+	}{l.composePath(), Profile, Service, containerAddr, containerCACert, tlsServerName, l.SecretsDir + "/ca.pem", apiBase, hostAPIPort})
 }
 
 // renderScripts renders every Vault-host script for one set of arguments.
@@ -201,9 +220,18 @@ func renderScripts(l layout, tlsServerName string, ip initParams) (scriptSet, er
 	if s.Unseal, err = render.Template("unseal.sh", unsealTemplate, struct{ Lib, NoKeysHint string }{lib, hint}); err != nil {
 		return s, err
 	}
+	policyJSON, err := json.Marshal(map[string]string{"policy": programPolicy})
+	if err != nil {
+		return s, err
+	}
+	roleJSON, err := json.Marshal(map[string]any{"token_policies": []string{ProgramRole}, "token_ttl": programTokenTTL,
+		"token_max_ttl": programTokenMaxTTL, "secret_id_ttl": 0, "secret_id_num_uses": 0})
+	if err != nil {
+		return s, err
+	}
 	if s.Credential, err = render.Template("credential.sh", credentialTemplate, struct {
-		Lib, Role, Policy, TokenTTL, TokenMaxTTL, RootTokenKey string
-	}{lib, ProgramRole, programPolicy, programTokenTTL, programTokenMaxTTL, "hoodcloud:vaultRootToken"}); err != nil {
+		Lib, Role, PolicyJSON, RoleJSON, RootTokenKey string
+	}{lib, ProgramRole, string(policyJSON), string(roleJSON), "hoodcloud:vaultRootToken"}); err != nil {
 		return s, err
 	}
 	s.Revoke, err = render.Template("revoke-root.sh", revokeTemplate, struct{ Lib string }{lib})

@@ -4,7 +4,7 @@ GO    ?= go
 STACK ?= demo
 
 # Validators the tests run (each test fails in CI, rather than skipping, when its tool is missing).
-APT_PACKAGES   := shellcheck cloud-init bats systemd openssh-client curl nats-server python3 iptables xz-utils openssl
+APT_PACKAGES   := shellcheck cloud-init bats systemd openssh-client curl nats-server python3 iptables xz-utils openssl caddy
 COMPOSE_PLUGIN := $(HOME)/.docker/cli-plugins/docker-compose
 
 # Go-built tools the tests run (actionlint, from the Go module proxy), cached per version.
@@ -34,7 +34,7 @@ engine-toolchain:
 
 apt-tools:
 	@missing=""; \
-	for tool in shellcheck cloud-init bats systemd-analyze ssh-keygen curl nats-server python3 iptables xz openssl; do \
+	for tool in shellcheck cloud-init bats systemd-analyze ssh-keygen curl nats-server python3 iptables xz openssl caddy; do \
 	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; \
 	done; \
 	if [ -n "$$missing" ]; then \

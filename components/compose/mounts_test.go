@@ -42,7 +42,8 @@ func TestPlanMountsOfTheFixture(t *testing.T) {
 			t.Errorf("%s mounts %q, want %q", svc, got, f)
 		}
 	}
-	want := "agent-gateway,api,auth,migrate,nats,orchestrator"
+	// caddy mounts the control plane's payment client certificate (the Stripe webhook route).
+	want := "agent-gateway,api,auth,caddy,migrate,nats,orchestrator"
 	if got := strings.Join(plan.Secrets, ","); got != want {
 		t.Errorf("services mounting %s: %s, want %s", HostSecretsDir, got, want)
 	}
@@ -63,7 +64,11 @@ func TestRenderOverride(t *testing.T) {
 	if err := yaml.Unmarshal([]byte(with), &doc); err != nil {
 		t.Fatalf("override is not YAML: %v\n%s", err, with)
 	}
-	if doc.Services["caddy"].Labels[BundleMountsLabel] == "" || doc.Services["caddy"].Labels[SecretsLabel] != "" {
+	if doc.Services["gatus"].Labels[BundleMountsLabel] == "" || doc.Services["gatus"].Labels[SecretsLabel] != "" {
+		t.Errorf("gatus labels: %v", doc.Services["gatus"].Labels)
+	}
+	// caddy mounts both: its Caddyfile and the payment client certificate of the webhook route.
+	if doc.Services["caddy"].Labels[BundleMountsLabel] == "" || doc.Services["caddy"].Labels[SecretsLabel] == "" {
 		t.Errorf("caddy labels: %v", doc.Services["caddy"].Labels)
 	}
 	if doc.Services["api"].Labels[SecretsLabel] != extraDigest([]string{"cert-hash-0001"}) {

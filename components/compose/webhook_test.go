@@ -198,4 +198,3 @@ func TestStripeWebhookRouteReachesPaymentOverMTLS(t *testing.T) {
 		t.Errorf("the payment service saw %q, want only %q", seen, want)
 	}
 }
-

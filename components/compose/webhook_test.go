@@ -1,16 +1,9 @@
 package compose
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -48,50 +41,6 @@ func siteBlock(t *testing.T, caddyfile, addr string) string {
 	return ""
 }
 
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pem  []byte
-}
-
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test payment CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return &testCA{cert: cert, key: key, pem: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
-}
-
-// leaf issues a certificate for cn (a DNS SAN too) with the given usage; it returns PEMs.
-func (ca *testCA) leaf(t *testing.T, cn string, usage x509.ExtKeyUsage, serial int64) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: cn}, DNSNames: []string{cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
-}
-
 // Stripe's webhook path through the bundle's own Caddy route, with the real Caddy: a request to
 // pay.<domain>/webhooks/stripe reaches the payment service over mTLS with the control plane's client
 // certificate, the payment service's name verified; any other path of pay. is answered 404 by Caddy and
@@ -104,12 +53,13 @@ func TestStripeWebhookRouteReachesPaymentOverMTLS(t *testing.T) {
 	}
 	site := siteBlock(t, string(b), "pay.{$DOMAIN}")
 
-	ca := newTestCA(t)
+	ca := testkit.NewTestCA(t, "test payment CA")
 	const domain = "hoodcloud.test"
-	serverCert, serverKey := ca.leaf(t, "payment."+domain, x509.ExtKeyUsageServerAuth, 2)
-	clientCert, clientKey := ca.leaf(t, "hoodcloud-control-plane", x509.ExtKeyUsageClientAuth, 3)
+	serverCert, serverKey := ca.Issue(t, testkit.Leaf{CommonName: "payment." + domain, DNSNames: []string{"payment." + domain},
+		Usage: x509.ExtKeyUsageServerAuth, Serial: 2})
+	clientCert, clientKey := ca.Issue(t, testkit.Leaf{CommonName: "hoodcloud-control-plane", Usage: x509.ExtKeyUsageClientAuth, Serial: 3})
 	certs := t.TempDir()
-	for name, content := range map[string][]byte{"ca.crt": ca.pem, "client.crt": clientCert, "client.key": clientKey} {
+	for name, content := range map[string][]byte{"ca.crt": ca.PEM, "client.crt": clientCert, "client.key": clientKey} {
 		if err := os.WriteFile(filepath.Join(certs, name), content, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -130,21 +80,17 @@ func TestStripeWebhookRouteReachesPaymentOverMTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AddCert(ca.Cert)
 	payment.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: pool}
 	payment.StartTLS()
 	defer payment.Close()
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	addr := testkit.FreeLoopbackAddr(t)
+	port := addr[strings.LastIndex(addr, ":")+1:]
 	// The bundle's site block as shipped; only the front (plain HTTP on a loopback port, no ACME) and the
 	// container paths of the certificates differ.
 	conf := "{\n\tadmin off\n\tauto_https off\n}\n\n" + strings.NewReplacer(
-		"pay.{$DOMAIN} {", "http://pay.{$DOMAIN}:"+itoa(port)+" {",
+		"pay.{$DOMAIN} {", "http://pay.{$DOMAIN}:"+port+" {",
 		"/run/hoodcloud/payment-client/", certs+"/",
 	).Replace(site) + "\n"
 	confPath := filepath.Join(t.TempDir(), "Caddyfile")
@@ -160,23 +106,14 @@ func TestStripeWebhookRouteReachesPaymentOverMTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	addr := "127.0.0.1:" + itoa(port)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("caddy did not listen:\n%s\n%s", logs.String(), conf)
-		}
-	}
+	testkit.WaitListening(t, addr, 20*time.Second, func() string { return "caddy's log:\n" + logs.String() + "\n" + conf })
 	send := func(method, path, body string) (int, string) {
 		t.Helper()
 		req, err := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Host = "pay." + domain + ":" + itoa(port)
+		req.Host = "pay." + domain + ":" + port
 		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 		if err != nil {
 			t.Fatalf("%s %s: %v\n%s", method, path, err, logs.String())

@@ -63,16 +63,6 @@ func write(t *testing.T, path, content string) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 type server struct {
 	addr, monitor string
 	cmd           *exec.Cmd
@@ -95,7 +85,7 @@ func startServer(t *testing.T, id *Identity) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr, monitor := freeAddr(t), freeAddr(t)
+	addr, monitor := testkit.FreeLoopbackAddr(t), testkit.FreeLoopbackAddr(t)
 	conf = strings.NewReplacer(
 		`"0.0.0.0:4222"`, `"`+addr+`"`,
 		`"`+MonitorAddress+`"`, `"`+monitor+`"`,
@@ -126,18 +116,8 @@ func startServer(t *testing.T, id *Identity) *server {
 	roots := x509.NewCertPool()
 	roots.AddCert(cert)
 	s := &server{addr: addr, monitor: monitor, cmd: cmd, roots: roots, tls: tlsDir}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nats-server did not listen on %s: %v", addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testkit.WaitListening(t, addr, 15*time.Second, func() string { return "nats-server did not start (its log follows the test)" })
+	return s
 }
 
 // session is one client connection after CONNECT.

@@ -1,15 +1,9 @@
 package vault
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -19,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hoodcloud/infra/internal/engine"
+	"github.com/hoodcloud/infra/internal/testkit"
 )
 
 // realVault starts the real Vault server of the engine toolchain (bin/vault, 1.20.4) on a loopback port
@@ -35,18 +30,15 @@ func realVault(t *testing.T, h *host) {
 		t.Skipf("no Vault server at %s; `make test` installs it", bin)
 	}
 	dir := t.TempDir()
-	certPEM, keyPEM := selfSignedLoopbackCert(t)
-	for name, content := range map[string][]byte{"cert.pem": certPEM, "key.pem": keyPEM} {
+	ca := testkit.NewTestCA(t, "vault test CA")
+	certPEM, keyPEM := ca.Issue(t, testkit.Leaf{CommonName: "vault test", IPs: []net.IP{net.ParseIP("127.0.0.1")},
+		Usage: x509.ExtKeyUsageServerAuth, Serial: 2})
+	for name, content := range map[string][]byte{"ca.pem": ca.PEM, "cert.pem": certPEM, "key.pem": keyPEM} {
 		if err := os.WriteFile(filepath.Join(dir, name), content, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := testkit.FreeLoopbackAddr(t)
 	config := fmt.Sprintf(`storage "file" { path = %q }
 listener "tcp" {
   address       = %q
@@ -73,57 +65,25 @@ disable_mlock = true
 		logFile.Close()
 	})
 	wrapper := fmt.Sprintf("#!/bin/sh\n# The vault CLI inside the Vault container, as the steps call it.\nVAULT_ADDR=https://%s VAULT_CACERT=%s exec %s \"$@\"\n",
-		addr, filepath.Join(dir, "cert.pem"), bin)
+		addr, filepath.Join(dir, "ca.pem"), bin)
 	// The steps that need the root token call the HTTP API from the host: this server, trusting its CA
 	// where the host keeps Vault's CA (the install step's ca.pem).
 	h.l.APIBase = "https://" + addr
 	if err := os.MkdirAll(h.l.SecretsDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(h.l.SecretsDir, "ca.pem"), certPEM, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(h.l.SecretsDir, "ca.pem"), ca.PEM, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	binDir := strings.SplitN(h.path, ":", 2)[0]
 	if err := os.WriteFile(filepath.Join(binDir, "vault"), []byte(wrapper), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		c, err := net.Dial("tcp", addr)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
-			t.Fatalf("Vault did not listen on %s:\n%s", addr, log)
-		}
-	}
+	testkit.WaitListening(t, addr, 30*time.Second, func() string {
+		log, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+		return "Vault's log:\n" + string(log)
+	})
 	h.touch("running")
-}
-
-func selfSignedLoopbackCert(t *testing.T) (certPEM, keyPEM []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "vault test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true,
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
 }
 
 // The bootstrap steps against a real Vault 1.20: init 5/3, unseal after someone left a half-finished

@@ -1,14 +1,8 @@
 package verify
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,63 +11,40 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hoodcloud/infra/internal/testkit"
 )
 
 type pki struct {
 	ca                   *x509.Certificate
-	caKey                *ecdsa.PrivateKey
 	dir                  string
 	server               tls.Certificate
 	caFile               string
 	clientCrt, clientKey string
 }
 
-func issue(t *testing.T, p *pki, tmpl *x509.Certificate) (*x509.Certificate, *ecdsa.PrivateKey, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	parent, signer := tmpl, any(key)
-	if p.ca != nil {
-		parent, signer = p.ca, p.caKey
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return c, key, der
-}
-
+// newPKI is a payment CA with the payment server's certificate (127.0.0.1) and the control plane's
+// client certificate, the CA and client files written for curl.
 func newPKI(t *testing.T) *pki {
-	p := &pki{dir: t.TempDir()}
-	now := time.Now()
-	ca, caKey, caDER := issue(t, p, &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test payment CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign})
-	p.ca, p.caKey = ca, caKey
-	_, sk, sder := issue(t, p, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "payment"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
-	p.server = tls.Certificate{Certificate: [][]byte{sder}, PrivateKey: sk}
-	_, ck, cder := issue(t, p, &x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "control-plane"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
-	write := func(name string, typ string, der []byte) string {
+	ca := testkit.NewTestCA(t, "test payment CA")
+	serverCert, serverKey := ca.Issue(t, testkit.Leaf{CommonName: "payment", IPs: []net.IP{net.ParseIP("127.0.0.1")},
+		Usage: x509.ExtKeyUsageServerAuth, Serial: 2})
+	clientCert, clientKey := ca.Issue(t, testkit.Leaf{CommonName: "control-plane", Usage: x509.ExtKeyUsageClientAuth, Serial: 3})
+	server, err := tls.X509KeyPair(serverCert, serverKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pki{ca: ca.Cert, dir: t.TempDir(), server: server}
+	write := func(name string, content []byte) string {
 		path := filepath.Join(p.dir, name)
-		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		if err := os.WriteFile(path, content, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		return path
 	}
-	ckDER, _ := x509.MarshalECPrivateKey(ck)
-	p.caFile = write("ca.crt", "CERTIFICATE", caDER)
-	p.clientCrt = write("client.crt", "CERTIFICATE", cder)
-	p.clientKey = write("client.key", "EC PRIVATE KEY", ckDER)
+	p.caFile = write("ca.crt", ca.PEM)
+	p.clientCrt = write("client.crt", clientCert)
+	p.clientKey = write("client.key", clientKey)
 	return p
 }
 

@@ -92,45 +92,43 @@ func (s *server) Diff(_ context.Context, req *pulumirpc.DiffRequest) (*pulumirpc
 
 func (s *server) Create(_ context.Context, req *pulumirpc.CreateRequest) (*pulumirpc.CreateResponse, error) {
 	urn := resource.URN(req.GetUrn())
-	inputs, err := unmarshal(req.GetProperties())
-	if err != nil {
-		return nil, err
-	}
 	if req.GetPreview() {
 		// Like a real provider at preview: the inputs, and computed outputs left unknown.
-		return &pulumirpc.CreateResponse{Properties: req.GetProperties()}, nil
+		_, err := unmarshal(req.GetProperties())
+		return &pulumirpc.CreateResponse{Properties: req.GetProperties()}, err
 	}
-	id, outs, err := s.cloud.answer(urn, inputs)
-	if err != nil {
-		return nil, err
-	}
+	id, props, err := s.apply(urn, req.GetProperties(), "create")
 	if s.name == "command" {
 		// pulumi-command gives every create a new unique ID, so a replaced step has another one.
 		id = uniqueID(urn)
 	}
-	s.journal.record("create", urn)
-	s.cloud.run(urn, inputs, "create", s.journal)
-	props, err := marshal(outs)
 	return &pulumirpc.CreateResponse{Id: id, Properties: props}, err
 }
 
 func (s *server) Update(_ context.Context, req *pulumirpc.UpdateRequest) (*pulumirpc.UpdateResponse, error) {
-	urn := resource.URN(req.GetUrn())
-	news, err := unmarshal(req.GetNews())
-	if err != nil {
-		return nil, err
-	}
 	if req.GetPreview() {
-		return &pulumirpc.UpdateResponse{Properties: req.GetNews()}, nil
+		_, err := unmarshal(req.GetNews())
+		return &pulumirpc.UpdateResponse{Properties: req.GetNews()}, err
 	}
-	_, outs, err := s.cloud.answer(urn, news)
-	if err != nil {
-		return nil, err
-	}
-	s.journal.record("update", urn)
-	s.cloud.run(urn, news, "update", s.journal)
-	props, err := marshal(outs)
+	_, props, err := s.apply(resource.URN(req.GetUrn()), req.GetNews(), "update")
 	return &pulumirpc.UpdateResponse{Properties: props}, err
+}
+
+// apply is what the cloud does on a create or update (op) with these inputs: it answers with the
+// resource's ID and outputs, and journals the operation and the command a remote step would run.
+func (s *server) apply(urn resource.URN, in *structpb.Struct, op string) (string, *structpb.Struct, error) {
+	inputs, err := unmarshal(in)
+	if err != nil {
+		return "", nil, err
+	}
+	id, outs, err := s.cloud.answer(urn, inputs)
+	if err != nil {
+		return "", nil, err
+	}
+	s.journal.record(op, urn)
+	s.cloud.run(urn, inputs, op, s.journal)
+	props, err := marshal(outs)
+	return id, props, err
 }
 
 func (s *server) Read(_ context.Context, req *pulumirpc.ReadRequest) (*pulumirpc.ReadResponse, error) {

@@ -1,0 +1,106 @@
+package testkit
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"testing"
+	"time"
+)
+
+// TestCA is a certificate authority (ECDSA P-256, valid an hour either side of now) for tests that stand
+// up real TLS peers: Vault, Caddy, curl, nats-server.
+type TestCA struct {
+	Cert *x509.Certificate
+	Key  *ecdsa.PrivateKey
+	// PEM is the CA certificate, for the peers' trust files.
+	PEM []byte
+}
+
+// Leaf is a certificate the CA issues.
+type Leaf struct {
+	CommonName string
+	DNSNames   []string
+	IPs        []net.IP
+	Usage      x509.ExtKeyUsage
+	Serial     int64
+}
+
+func newTestKey(t testing.TB) *ecdsa.PrivateKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// NewTestCA makes a CA named cn.
+func NewTestCA(t testing.TB, cn string) *TestCA {
+	t.Helper()
+	key := newTestKey(t)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &TestCA{Cert: cert, Key: key, PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})}
+}
+
+// Issue signs l and returns the certificate and its key (SEC 1) as PEM.
+func (ca *TestCA) Issue(t testing.TB, l Leaf) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key := newTestKey(t)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(l.Serial), Subject: pkix.Name{CommonName: l.CommonName},
+		DNSNames: l.DNSNames, IPAddresses: l.IPs, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{l.Usage}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+}
+
+// FreeLoopbackAddr is a loopback host:port nothing listens on (as of the call).
+func FreeLoopbackAddr(t testing.TB) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// WaitListening waits, within the bound, until something accepts connections on addr; otherwise the
+// test fails with what describe says (a server's log).
+func WaitListening(t testing.TB, addr string, within time.Duration, describe func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on %s after %s: %v\n%s", addr, within, err, describe())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

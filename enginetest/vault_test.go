@@ -56,18 +56,54 @@ func TestRootTokenRotationRunsRootStepsOnce(t *testing.T) {
 	}
 }
 
-// A rotated deploy key reaches every step's connection, but the root-only steps and init do not re-run:
-// their root token is revoked.
-func TestDeployKeyRotationLeavesRootStepsAlone(t *testing.T) {
+// A deploy-key rotation is deployKeyGeneration + 1 and one up: the old key and its Hetzner key go, the
+// next generation is made, the hosts' authorized_keys are rewritten, and no other step runs its script:
+// each runs only its update command (the reach check, the kept receipt). The steps that run once (init,
+// and the root-only steps without a root token) are not touched at all. A second up changes nothing.
+func TestDeployKeyRotationRunsNoStepScript(t *testing.T) {
 	p := newProject(t, "staging", engine.StandIn)
 	p.up(t)
 	before := len(p.journalLines(t))
-	p.up(t, optup.Replace([]string{p.urn(t, "tls:index/privateKey:PrivateKey", "deploy-key")}))
-	runs := remoteRuns(p.journalLines(t), before)
-	for _, never := range []string{"vault-init", "vault-credential", "vault-revoke-root"} {
-		if slices.Contains(runs, never) {
-			t.Errorf("a deploy-key rotation re-ran %s", never)
+	p.setConfig(t, "deployKeyGeneration", "2")
+	p.up(t)
+	lines := p.journalLines(t)
+	var updated []string
+	for _, l := range lines[before:] {
+		f := strings.Fields(l)
+		if len(f) != 3 || f[1] != "command:remote:Command" {
+			continue
 		}
+		switch {
+		case f[0] == "run-update":
+			updated = append(updated, f[2])
+		case strings.HasPrefix(f[0], "run-") && !strings.HasSuffix(f[2], "-authorized-keys"):
+			t.Errorf("the rotation ran %s of %s", f[0], f[2])
+		}
+		for _, frozen := range []string{"vault-init", "vault-credential", "vault-revoke-root"} {
+			if f[2] == frozen {
+				t.Errorf("the rotation touched %s: %s", frozen, l)
+			}
+		}
+	}
+	for _, want := range []string{"control-plane-baseline", "control-plane-app-deploy", "vault-unseal"} {
+		if !slices.Contains(updated, want) {
+			t.Errorf("%s did not prove the new key (updates: %v)", want, updated)
+		}
+	}
+	ops := operations(lines, before)
+	for _, want := range []string{"create hetzner-deploy-key-g3", "delete hetzner-deploy-key-g1", "create hetzner-deploy", "delete hetzner-deploy",
+		"create control-plane-authorized-keys", "delete control-plane-authorized-keys"} {
+		if !slices.Contains(ops, want) {
+			t.Errorf("the rotation did not %s (did %v)", want, ops)
+		}
+	}
+	if slices.Contains(ops, "create hetzner-deploy-key-g2") || slices.Contains(ops, "delete hetzner-deploy-key-g2") {
+		t.Error("the rotation remade the key it rotated to")
+	}
+	before = len(p.journalLines(t))
+	p.up(t)
+	if ops := operations(p.journalLines(t), before); len(ops) != 0 {
+		t.Errorf("an up after the rotation changed %v", ops)
 	}
 }
 

@@ -22,6 +22,8 @@ type Config struct {
 	Domain        string
 	AdminCIDRs    []string
 	SSHPublicKeys []string
+	// DeployKeyGeneration numbers the deploy key remote steps dial with; + 1 rotates it.
+	DeployKeyGeneration int
 
 	ServerType string
 	Location   string
@@ -107,6 +109,7 @@ func loadConfig(stack, root string, r *reader) (*Config, error) {
 	c.Domain = r.str("domain")
 	c.AdminCIDRs = r.strs("adminCidrs")
 	c.SSHPublicKeys = r.strs("sshPublicKeys")
+	c.DeployKeyGeneration = r.integer("deployKeyGeneration")
 	c.ServerType = r.str("serverType")
 	c.Location = r.str("location")
 	c.Image = r.str("image")

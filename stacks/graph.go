@@ -107,10 +107,11 @@ func (g *graph) aws() error {
 func (g *graph) hetzner() error {
 	var err error
 	g.base, err = hcloudbase.New(g.ctx, "hetzner", &hcloudbase.Args{
-		NamePrefix:   g.prefix(),
-		OperatorKeys: g.cfg.SSHPublicKeys,
-		Spread:       len(g.topo.Hosts) > 1,
-		Labels:       g.labels(),
+		NamePrefix:          g.prefix(),
+		OperatorKeys:        g.cfg.SSHPublicKeys,
+		DeployKeyGeneration: g.cfg.DeployKeyGeneration,
+		Spread:              len(g.topo.Hosts) > 1,
+		Labels:              g.labels(),
 	})
 	if err != nil {
 		return err
@@ -143,6 +144,7 @@ func (g *graph) hetzner() error {
 			IPv4:             addr.IPv4,
 			SSHKeyIDs:        g.base.SSHKeyIDs,
 			DeployPrivateKey: g.base.DeployPrivateKey,
+			AuthorizedKeys:   g.base.AuthorizedKeys,
 			PlacementGroupID: g.base.PlacementGroupID,
 			Firewall:         firewallRules(g.topo, h, g.addrs, g.cfg.AdminCIDRs),
 		})

@@ -47,17 +47,18 @@ func TestInventoryPerStack(t *testing.T) {
 			"hcloud:index/placementGroup:PlacementGroup": 1,
 			"hoodcloud:hetzner:Address":                  2, "hcloud:index/primaryIp:PrimaryIp": 4,
 			"hoodcloud:hetzner:Host": 2, "hcloud:index/server:Server": 2, "hcloud:index/firewall:Firewall": 2,
-			// deploy key, two host keys, five nkeys, seven PKI keys, Vault's init escrow key
-			"tls:index/privateKey:PrivateKey": 16,
+			// deploy keys (current and next generation), two host keys, five nkeys, seven PKI keys, Vault's
+			// init escrow key
+			"tls:index/privateKey:PrivateKey": 17,
 			// PKI files per server, app files per stack
-			"hoodcloud:host:Files": 4, "command:remote:Command": 27,
+			"hoodcloud:host:Files": 4, "command:remote:Command": 29,
 		}),
 		"staging": merge(common, map[string]int{
 			"aws:iam/role:Role": 2, "aws:iam/rolePolicy:RolePolicy": 2,
 			"hoodcloud:hetzner:Address": 1, "hcloud:index/primaryIp:PrimaryIp": 2,
 			"hoodcloud:hetzner:Host": 1, "hcloud:index/server:Server": 1, "hcloud:index/firewall:Firewall": 1,
-			"tls:index/privateKey:PrivateKey": 15,
-			"hoodcloud:host:Files":            3, "command:remote:Command": 25,
+			"tls:index/privateKey:PrivateKey": 16,
+			"hoodcloud:host:Files":            3, "command:remote:Command": 26,
 		}),
 	}
 	for stack, w := range want {
@@ -74,6 +75,7 @@ func TestInventoryPerStack(t *testing.T) {
 func TestRemoteStepsOfProd(t *testing.T) {
 	want := []string{
 		"control-plane-baseline", "payment-baseline", // 2.1, 3.1
+		"control-plane-authorized-keys", "payment-authorized-keys", // operators' and deploy keys
 		"control-plane-pki-files-install", "payment-pki-files-install", // 2.3, 3.2
 		"vault-install", "vault-init", "vault-init-escrow-clear", "vault-unseal", "vault-credential", "vault-revoke-root", // 1b
 		"vault-control-plane-approle-files", "vault-payment-approle-files", "vault-certbot-approle-files", // 2.4

@@ -109,6 +109,9 @@ func (c *Config) Validate() error {
 	if !tableRe.MatchString(c.LockTable) {
 		bad("lockTableName", "a DynamoDB table name of 3-255 characters [A-Za-z0-9_.-]", strconv.Quote(c.LockTable))
 	}
+	if c.DeployKeyGeneration < 1 {
+		bad("deployKeyGeneration", "a generation from 1", strconv.Itoa(c.DeployKeyGeneration))
+	}
 	if c.NoncurrentVersionDays < 1 || c.NoncurrentVersionDays > 3650 {
 		bad("noncurrentVersionExpirationDays", "a number of days from 1 to 3650", strconv.Itoa(c.NoncurrentVersionDays))
 	}

@@ -3,6 +3,7 @@ package compose
 import (
 	"bytes"
 	"fmt"
+	"github.com/google/go-cmp/cmp"
 	"net"
 	"os"
 	"os/exec"
@@ -232,11 +233,16 @@ func (h *deployHost) deploy(s settings) (stdout, stderr string, err error) {
 	if out, _, err := h.bash(upload, stream); err != nil {
 		h.t.Fatalf("upload: %v\n%s", err, out)
 	}
-	script, err := RenderDeploy(DeployParams{DirParams: dir, Layout: layout, WaitAttempts: h.attempts, WaitInterval: 1})
+	script, err := RenderDeploy(h.deployParams(layout))
 	if err != nil {
 		h.t.Fatal(err)
 	}
 	return h.bash(script, "")
+}
+
+func (h *deployHost) deployParams(layout Layout) DeployParams {
+	return DeployParams{DirParams: DirParams{Project: h.project, Dir: h.dir}, Layout: layout, WaitAttempts: h.attempts,
+		WaitInterval: 1, ReceiptDir: filepath.Join(filepath.Dir(h.dir), "receipts")}
 }
 
 func (h *deployHost) bash(script, stdin string) (string, string, error) {
@@ -415,6 +421,22 @@ func TestDeployFirstRunInOrder(t *testing.T) {
 	}
 	if receipt.Migrate != "exit 0" || receipt.DeployedAt == "" {
 		t.Errorf("receipt %+v", receipt)
+	}
+	// When only the connection changes (a rotated deploy key), the step's update prints the same receipt
+	// again and touches nothing.
+	unchanged, err := RenderDeployUnchanged(h.deployParams(h.layout()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, errOut, err := h.bash(unchanged, "")
+	if err != nil {
+		t.Fatalf("deploy-unchanged: %v\n%s", err, errOut)
+	}
+	if r, found, err := ParseReceipt(again); err != nil || !found || !cmp.Equal(r, receipt) {
+		t.Errorf("deploy-unchanged printed another receipt (found %v, %v):\n%s", found, err, again)
+	}
+	if h.container("api").ID != api.ID {
+		t.Error("deploy-unchanged recreated the api container")
 	}
 	// A second run with nothing changed converges without recreating anything.
 	if out, errOut, err := h.deploy(s); err != nil {

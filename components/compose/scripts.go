@@ -17,7 +17,16 @@ var (
 	loginTemplate string
 	//go:embed scripts/deploy.sh.tmpl
 	deployTemplate string
+	//go:embed scripts/deploy-unchanged.sh.tmpl
+	deployUnchangedTemplate string
 )
+
+// ReceiptDir holds each project's last deploy receipt on its host (root-only): outside the project
+// directory, whose files the upload step keeps equal to the bundle.
+const ReceiptDir = "/var/lib/hoodcloud/deploy-receipts"
+
+// receiptFile is where the deploy of project keeps its receipt in dir.
+func receiptFile(dir, project string) string { return dir + "/" + project }
 
 // DirParams place a compose project on its host.
 type DirParams struct {
@@ -38,6 +47,8 @@ type DeployParams struct {
 	// WaitAttempts and WaitInterval (seconds) bound both the wait for healthy data services and the
 	// health verification.
 	WaitAttempts, WaitInterval int
+	// ReceiptDir is where the deploy keeps its last receipt (ReceiptDir on a host).
+	ReceiptDir string
 }
 
 type dirData struct {
@@ -65,7 +76,14 @@ func RenderLogin(p LoginParams) (string, error) {
 func RenderDeploy(p DeployParams) (string, error) {
 	return render.Template("deploy.sh", deployTemplate, struct {
 		DeployParams
-		EnvFile string
-		Files   []string
-	}{p, EnvFileName, append(append([]string(nil), p.ComposeFiles...), OverrideFileName)})
+		EnvFile     string
+		ReceiptFile string
+		Files       []string
+	}{p, EnvFileName, receiptFile(p.ReceiptDir, p.Project), append(append([]string(nil), p.ComposeFiles...), OverrideFileName)})
+}
+
+// RenderDeployUnchanged renders the deploy step's update command: it prints the receipt the deploy of
+// the same DeployParams kept.
+func RenderDeployUnchanged(p DeployParams) (string, error) {
+	return render.Template("deploy-unchanged.sh", deployUnchangedTemplate, struct{ ReceiptFile string }{receiptFile(p.ReceiptDir, p.Project)})
 }

@@ -32,10 +32,13 @@ func renderedScripts(t *testing.T) map[string]string {
 	add("upload.sh", s, err)
 	s, err = RenderLogin(LoginParams{Server: "registry.hoodcloud.io", Username: "deploy"})
 	add("login.sh", s, err)
-	s, err = RenderDeploy(DeployParams{DirParams: hostDir("hoodcloud"), Layout: ControlPlane(), WaitAttempts: DefaultWaitAttempts, WaitInterval: DefaultWaitInterval})
+	cp := DeployParams{DirParams: hostDir("hoodcloud"), Layout: ControlPlane(), WaitAttempts: DefaultWaitAttempts, WaitInterval: DefaultWaitInterval, ReceiptDir: ReceiptDir}
+	s, err = RenderDeploy(cp)
 	add("deploy-control-plane.sh", s, err)
-	s, err = RenderDeploy(DeployParams{DirParams: hostDir("hoodcloud-payment"), Layout: Payment(), WaitAttempts: DefaultWaitAttempts, WaitInterval: DefaultWaitInterval})
+	s, err = RenderDeploy(DeployParams{DirParams: hostDir("hoodcloud-payment"), Layout: Payment(), WaitAttempts: DefaultWaitAttempts, WaitInterval: DefaultWaitInterval, ReceiptDir: ReceiptDir})
 	add("deploy-payment.sh", s, err)
+	s, err = RenderDeployUnchanged(cp)
+	add("deploy-unchanged.sh", s, err)
 	return out
 }
 

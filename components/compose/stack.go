@@ -60,7 +60,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)
 	}
-	deployScript, err := RenderDeploy(DeployParams{DirParams: dir, Layout: args.Layout, WaitAttempts: attempts, WaitInterval: interval})
+	deployParams := DeployParams{DirParams: dir, Layout: args.Layout, WaitAttempts: attempts, WaitInterval: interval, ReceiptDir: ReceiptDir}
+	deployScript, err := RenderDeploy(deployParams)
+	if err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
+	deployUnchanged, err := RenderDeployUnchanged(deployParams)
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)
 	}
@@ -97,7 +102,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		deployAfter = append(deployAfter, s.Login)
 	}
 	s.Deploy, err = remotestep.Run(ctx, name+"-deploy", args.Host, remotestep.Step{
-		Script: deployScript,
+		Script:    deployScript,
+		Unchanged: pulumi.String(deployUnchanged),
 		// Migrate's output and failing services' logs are the services' words, which may hold secrets.
 		SecretOutput: true,
 		Hashes:       append([]pulumi.StringInput{s.BundleHash, s.EnvHash}, args.ExtraHashes...),

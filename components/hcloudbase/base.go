@@ -3,9 +3,11 @@
 // servers never share a physical host.
 //
 // The deploy key is generated in the graph (pulumi-tls, Ed25519): it never exists on an operator's disk,
-// its private half lives only in the stack's encrypted state. Servers receive it at creation only (Hetzner
-// installs ssh_keys at first boot), so rotating it on running servers means adding the new public key to
-// their authorized_keys first; the README describes the procedure.
+// its private half lives only in the stack's encrypted state. Keys come in generations: the current one
+// (DeployKeyGeneration) is what remote steps dial with and what Hetzner installs on a new server; the next
+// one is already authorized on every server (the hosts' authorized-keys step installs both). Rotating is
+// `deployKeyGeneration` + 1 and one `pulumi up`: the steps dial with a key every host accepts, the old key
+// leaves every authorized_keys, and a new next key is made.
 package hcloudbase
 
 import (
@@ -13,6 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-hcloud/sdk/go/hcloud"
@@ -32,6 +35,8 @@ type Args struct {
 	NamePrefix string
 	// OperatorKeys are OpenSSH public key lines of the humans who may log in.
 	OperatorKeys []string
+	// DeployKeyGeneration numbers the current deploy key (from 1); raising it by one rotates the key.
+	DeployKeyGeneration int
 	// Spread creates a spread placement group.
 	Spread bool
 	Labels map[string]string
@@ -45,6 +50,9 @@ func (a *Args) Validate() error {
 	}
 	if len(a.OperatorKeys) == 0 {
 		errs = append(errs, errors.New("hoodcloud:sshPublicKeys: expected at least one operator key, found none"))
+	}
+	if a.DeployKeyGeneration < 1 {
+		errs = append(errs, fmt.Errorf("hoodcloud:deployKeyGeneration: expected a generation from 1, found %d", a.DeployKeyGeneration))
 	}
 	seen := map[string]bool{}
 	for i, k := range a.OperatorKeys {
@@ -62,9 +70,12 @@ type Base struct {
 
 	// SSHKeyIDs are the Hetzner IDs of every key installed on new servers (deploy key first).
 	SSHKeyIDs pulumi.StringArrayOutput
-	// DeployPrivateKey is the OpenSSH private key of the deploy key (secret).
+	// DeployPrivateKey is the OpenSSH private key of the current deploy key (secret).
 	DeployPrivateKey pulumi.StringOutput
 	DeployPublicKey  pulumi.StringOutput
+	// AuthorizedKeys are the lines of every server's authorized_keys: the operators' keys, then the deploy
+	// keys of the current and the next generation.
+	AuthorizedKeys pulumi.StringArrayOutput
 	// PlacementGroupID is set when Spread is, nil otherwise.
 	PlacementGroupID pulumi.IntPtrInput
 }
@@ -80,6 +91,23 @@ func keyID(key string) string {
 	return hex.EncodeToString(sum[:6])
 }
 
+// newDeployKey makes the deploy key of one generation. Generation 1 keeps the identity the stack's only
+// deploy key had before keys had generations.
+func newDeployKey(ctx *pulumi.Context, b *Base, name string, gen int) (*tls.PrivateKey, error) {
+	opts := []pulumi.ResourceOption{}
+	if gen == 1 {
+		opts = append(opts, pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(name + "-deploy-key")}}))
+	}
+	return tls.NewPrivateKey(ctx, name+"-deploy-key-g"+strconv.Itoa(gen), &tls.PrivateKeyArgs{
+		Algorithm: pulumi.String("ED25519"),
+	}, component.Child(b, opts...)...)
+}
+
+// deployKeyLine is a deploy key's authorized_keys line, its comment naming stack and generation.
+func deployKeyLine(publicKey, prefix string, gen int) string {
+	return fmt.Sprintf("%s %s-deploy-g%d", strings.TrimSpace(publicKey), prefix, gen)
+}
+
 // New creates the keys and the placement group.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Base, error) {
 	if err := args.Validate(); err != nil {
@@ -89,9 +117,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := component.Register(ctx, TypeToken, name, b, opts...); err != nil {
 		return nil, err
 	}
-	deploy, err := tls.NewPrivateKey(ctx, name+"-deploy-key", &tls.PrivateKeyArgs{
-		Algorithm: pulumi.String("ED25519"),
-	}, component.Child(b)...)
+	gen := args.DeployKeyGeneration
+	deploy, err := newDeployKey(ctx, b, name, gen)
+	if err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
+	next, err := newDeployKey(ctx, b, name, gen+1)
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)
 	}
@@ -99,7 +130,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		Name:      pulumi.String(args.NamePrefix + "-deploy"),
 		PublicKey: deploy.PublicKeyOpenssh,
 		Labels:    pulumi.ToStringMap(args.Labels),
-	}, component.Child(b)...)
+	}, component.Child(b,
+		// Hetzner names are unique and a new public key is a new key: the old one goes first.
+		pulumi.DeleteBeforeReplace(true))...)
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)
 	}
@@ -119,6 +152,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	b.SSHKeyIDs = ids.ToStringArrayOutput()
 	b.DeployPrivateKey = component.Secret(deploy.PrivateKeyOpenssh)
 	b.DeployPublicKey = deploy.PublicKeyOpenssh
+	b.AuthorizedKeys = pulumi.All(deploy.PublicKeyOpenssh, next.PublicKeyOpenssh).ApplyT(func(v []any) []string {
+		lines := make([]string, 0, len(args.OperatorKeys)+2)
+		for _, k := range args.OperatorKeys {
+			lines = append(lines, strings.TrimSpace(k))
+		}
+		return append(lines,
+			deployKeyLine(v[0].(string), args.NamePrefix, gen),
+			deployKeyLine(v[1].(string), args.NamePrefix, gen+1))
+	}).(pulumi.StringArrayOutput)
 	if args.Spread {
 		pg, err := hcloud.NewPlacementGroup(ctx, name+"-spread", &hcloud.PlacementGroupArgs{
 			Name:   pulumi.String(args.NamePrefix + "-spread"),
@@ -133,5 +175,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	return b, component.Finish(ctx, TypeToken, name, b, pulumi.Map{
 		"sshKeyIds":       b.SSHKeyIDs,
 		"deployPublicKey": b.DeployPublicKey,
+		"authorizedKeys":  b.AuthorizedKeys,
 	})
 }

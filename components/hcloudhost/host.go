@@ -47,6 +47,8 @@ type Args struct {
 
 	SSHKeyIDs        pulumi.StringArrayInput
 	DeployPrivateKey pulumi.StringInput // secret
+	// AuthorizedKeys are the lines of root's authorized_keys, kept by the authorized-keys step.
+	AuthorizedKeys   pulumi.StringArrayInput
 	PlacementGroupID pulumi.IntPtrInput // nil: none
 
 	Firewall []FirewallRule
@@ -66,8 +68,8 @@ func (a *Args) Validate() error {
 	if a.IPv4ID == nil || a.IPv6ID == nil || a.IPv4 == nil {
 		errs = append(errs, errors.New("hoodcloud:host: expected reserved primary IPv4 and IPv6, found a missing one"))
 	}
-	if a.SSHKeyIDs == nil || a.DeployPrivateKey == nil {
-		errs = append(errs, errors.New("hoodcloud:sshPublicKeys: expected SSH keys and the deploy key, found a missing one"))
+	if a.SSHKeyIDs == nil || a.DeployPrivateKey == nil || a.AuthorizedKeys == nil {
+		errs = append(errs, errors.New("hoodcloud:sshPublicKeys: expected SSH keys, the deploy key and the authorized keys, found a missing one"))
 	}
 	if len(a.Firewall) == 0 {
 		errs = append(errs, errors.New("hoodcloud:adminCidrs: expected at least the SSH firewall rule, found no rules"))
@@ -92,6 +94,8 @@ type Host struct {
 	Target remotestep.Target
 	// Ready is what a step that needs Docker must depend on: the baseline step.
 	Ready []pulumi.Resource
+	// AuthorizedKeys is the step that keeps root's authorized_keys.
+	AuthorizedKeys pulumi.Resource
 }
 
 // New creates the server, its host key, firewall and baseline step.
@@ -168,6 +172,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, component.Wrap(TypeToken, name, err)
 	}
 	h.Ready = []pulumi.Resource{baseline}
+	authorized := args.AuthorizedKeys.ToStringArrayOutput().ApplyT(func(keys []string) (string, error) {
+		return RenderAuthorizedKeys(AuthorizedKeysParams{ServerName: args.ServerName, File: AuthorizedKeysFile, Keys: keys})
+	}).(pulumi.StringOutput)
+	h.AuthorizedKeys, err = remotestep.Run(ctx, name+"-authorized-keys", h.Target, remotestep.Step{ScriptOutput: authorized}, component.Child(h)...)
+	if err != nil {
+		return nil, component.Wrap(TypeToken, name, err)
+	}
 	return h, component.Finish(ctx, TypeToken, name, h, pulumi.Map{
 		"serverId":      h.ServerID,
 		"ipv4":          h.IPv4,

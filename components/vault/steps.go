@@ -59,14 +59,14 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 	}).(pulumi.StringOutput)
 
 	// Init runs once in the life of a Vault: a re-run on an initialised Vault would replace the keys in
-	// state with {"already_initialized":true}. Later edits to its script, triggers, connection or stdin
-	// are ignored; `pulumi up --replace` forces it for a new, empty Vault.
+	// state with {"already_initialized":true}, and so would an update that printed anything else. It is
+	// frozen; `pulumi up --replace` forces it for a new, empty Vault.
 	s.init, err = remotestep.Run(ctx, name+"-init", args.Host, remotestep.Step{
 		Script: scripts.Init, Stdin: escrowSecret, Sensitive: true,
 	}, component.Child(v,
 		pulumi.DependsOn([]pulumi.Resource{s.install}),
 		pulumi.Protect(args.Protect),
-		pulumi.IgnoreChanges([]string{"create", "triggers", "connection", "stdin"}),
+		remotestep.Frozen(),
 	)...)
 	if err != nil {
 		return nil, err
@@ -109,8 +109,7 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 		return rootTokenInput(x[0].(string), x[1].(string))
 	}).(pulumi.StringOutput)
 
-	rootStep, rootOpts := rootOnlyStep(args.RootToken)
-	rootStep.Script, rootStep.Stdin = scripts.Credential, rootToken
+	rootStep, rootOpts := rootOnlyStep(args.RootToken, scripts.Credential, rootToken)
 	s.credential, err = remotestep.Run(ctx, name+"-credential", args.Host, rootStep,
 		component.Child(v, append(rootOpts, pulumi.DependsOn([]pulumi.Resource{unsealed}))...)...)
 	if err != nil {
@@ -118,7 +117,7 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 	}
 	s.login = pulumi.ToSecret(s.credential.Stdout.ApplyT(parseCredential)).(pulumi.StringMapOutput)
 
-	rootStep.Script = scripts.Revoke
+	rootStep, rootOpts = rootOnlyStep(args.RootToken, scripts.Revoke, rootToken)
 	s.revoke, err = remotestep.Run(ctx, name+"-revoke-root", args.Host, rootStep,
 		component.Child(v, append(rootOpts, pulumi.DependsOn([]pulumi.Resource{s.credential}))...)...)
 	if err != nil {
@@ -193,11 +192,14 @@ func installBundle(l layout, a *Args) (pulumi.StringArrayOutput, error) {
 // hoodcloud:vaultRootToken. So without a configured token nothing of theirs may re-run them — not an
 // edited script, not a rotated deploy key, not the unsetting of vaultRootToken after a rotation — and
 // with one, exactly a new token re-runs them (its keyed hash is their trigger), once.
-func rootOnlyStep(configured pulumi.StringInput) (remotestep.Step, []pulumi.ResourceOption) {
-	step := remotestep.Step{Sensitive: true}
+func rootOnlyStep(configured pulumi.StringInput, script string, rootToken pulumi.StringInput) (remotestep.Step, []pulumi.ResourceOption) {
+	step := remotestep.Step{Script: script, Stdin: rootToken, Sensitive: true}
 	if configured == nil {
-		return step, []pulumi.ResourceOption{pulumi.IgnoreChanges([]string{"create", "triggers", "connection", "stdin"})}
+		return step, []pulumi.ResourceOption{remotestep.Frozen()}
 	}
+	// With a token, a rotated deploy key updates them: they run their own script again (their stdout is
+	// the program's credential and the revocation, which nothing else can print), with the token given.
+	step.Unchanged = pulumi.String(script)
 	step.Hashes = []pulumi.StringInput{configured.ToStringOutput().ApplyT(func(token string) string {
 		return contenthash.Of("vault root token", token)
 	}).(pulumi.StringOutput)}

@@ -90,7 +90,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}).(pulumi.StringOutput)
 	cmd, err := remotestep.Run(ctx, name+"-check", args.Host, remotestep.Step{
 		ScriptOutput: script,
-		Hashes:       args.Hashes,
+		// Its stdout is the check's report: a changed connection checks again rather than print nothing.
+		Unchanged: script,
+		Hashes:    args.Hashes,
 	}, component.Child(m, pulumi.DependsOn(args.DependsOn))...)
 	if err != nil {
 		return nil, component.Wrap(TypeToken, name, err)

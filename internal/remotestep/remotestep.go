@@ -8,9 +8,16 @@
 // first preview. So the hashes of what a step ships are combined into one HMAC-SHA256 keyed with the
 // target's HashKey, a secret of high entropy the stack holds: the trigger changes exactly when a hash
 // does, yet reveals nothing about a low-entropy secret (a password) among the files.
+//
+// Everything a step ships is in its triggers — the script, the delete script, the extra hashes and stdin —
+// and pulumi-command replaces a command whose triggers change, which runs its script. What is left to
+// change without replacing it is how the host is reached (its connection: a rotated deploy key). Such an
+// update runs the step's Unchanged script instead of its script: by default one that only proves the host
+// accepts the new connection, so a deploy-key rotation re-runs nothing.
 package remotestep
 
 import (
+	_ "embed"
 	"errors"
 	"fmt"
 
@@ -39,11 +46,20 @@ type Step struct {
 	SecretOutput bool
 	// Hashes are extra content hashes (of files the step depends on but does not carry in Script).
 	Hashes []pulumi.StringInput
+	// Unchanged is run instead of the script when only the connection changed (see the package doc). Its
+	// stdout replaces the step's stdout, so a step whose stdout the program reads sets one that prints the
+	// same facts again (the deploy prints its last receipt); nil: Reached, which prints nothing.
+	Unchanged pulumi.StringInput
 	// Delete is an optional script run when the step is destroyed. A step with one is replaced delete
 	// first: its delete removes what its create installed, so running it after the replacement's create
 	// (Pulumi's default order) would remove what was just installed.
 	Delete string
 }
+
+// Reached is the default Unchanged script: it proves the host accepts the connection and does nothing.
+//
+//go:embed scripts/reached.sh
+var Reached string
 
 // Target is a host that steps run on.
 type Target struct {
@@ -80,13 +96,28 @@ func Run(ctx *pulumi.Context, name string, on Target, s Step, opts ...pulumi.Res
 		create = s.ScriptOutput
 	}
 	triggers := pulumi.Array{create.ApplyT(func(script string) string { return contenthash.Of(script, s.Delete) })}
-	if len(s.Hashes) > 0 {
-		triggers = append(triggers, keyedHashes(on.HashKey, s.Hashes))
+	hashes := s.Hashes
+	if s.Stdin != nil {
+		// stdin is content the step ships: a change to it must replace the step like any other.
+		hashes = append(append([]pulumi.StringInput(nil), hashes...), pulumi.ToSecret(s.Stdin.ToStringOutput().ApplyT(func(in string) string {
+			return contenthash.Of("stdin", in)
+		})).(pulumi.StringOutput))
+	}
+	if len(hashes) > 0 {
+		triggers = append(triggers, keyedHashes(on.HashKey, hashes))
+	}
+	unchanged := s.Unchanged
+	if unchanged == nil {
+		unchanged = pulumi.String(Reached)
 	}
 	args := &remote.CommandArgs{
 		Connection: on.Connection,
 		Create:     create,
+		Update:     unchanged,
 		Triggers:   triggers,
+		// No script reads the previous run's output, and sshd refuses the variables it would be sent in
+		// (one warning per run).
+		AddPreviousOutputInEnv: pulumi.Bool(false),
 	}
 	if s.Delete != "" {
 		args.Delete = pulumi.String(s.Delete)
@@ -97,9 +128,6 @@ func Run(ctx *pulumi.Context, name string, on Target, s Step, opts ...pulumi.Res
 	}
 	if s.Sensitive || s.Stdin != nil {
 		args.Logging = remote.LoggingNone
-		// pulumi-command would otherwise hand the previous run's (secret) stdout to the next run's
-		// environment.
-		args.AddPreviousOutputInEnv = pulumi.Bool(false)
 		opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"stdout", "stderr", "stdin"}))
 	} else if s.SecretOutput {
 		opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"stdout", "stderr"}))
@@ -122,4 +150,15 @@ func keyedHashes(key pulumi.StringInput, hashes []pulumi.StringInput) pulumi.Str
 		return contenthash.Keyed(x[0].(string), hs...)
 	}).(pulumi.StringOutput)
 	return pulumi.Unsecret(keyed).(pulumi.StringOutput)
+}
+
+// Frozen is the option of a step that must not run again by itself once it ran (Vault's init, whose
+// stdout alone holds the unseal keys; the root-only steps, whose root token is revoked): every input it is
+// registered with keeps the value it ran with, the connection and the Unchanged script included, so no
+// change of the program — an edited script, a rotated deploy key, a new input of a later pulumi-command —
+// updates it, and its stdout stays what its one run printed. Only a replacement runs it again; it then
+// runs with the inputs it was frozen with, so it dials with the deploy key of its first run (see the
+// README's deploy-key rotation for what that means for `--replace`).
+func Frozen() pulumi.ResourceOption {
+	return pulumi.IgnoreChanges([]string{"create", "update", "triggers", "connection", "stdin", "logging", "addPreviousOutputInEnv"})
 }

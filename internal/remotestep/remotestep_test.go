@@ -114,3 +114,56 @@ func TestStepWithDeleteIsReplacedDeleteFirst(t *testing.T) {
 		t.Error("a step without a delete script is replaced delete-first")
 	}
 }
+
+// Everything a step ships is in its triggers (which replace it): stdin too, keyed like the other hashes.
+// A change of anything else, the connection, is an update, which runs the Unchanged script: by default
+// Reached, which does nothing on the host.
+func TestStdinIsInTheTriggersAndAnUpdateRunsUnchanged(t *testing.T) {
+	a := run(t, remotestep.Step{Script: script, Stdin: pulumi.String("fixture-secret-1")})
+	b := run(t, remotestep.Step{Script: script, Stdin: pulumi.String("fixture-secret-2")})
+	ta, tb := a.Inputs["triggers"].ArrayValue(), b.Inputs["triggers"].ArrayValue()
+	if len(ta) != 2 || ta[1].StringValue() != contenthash.Keyed(hashKey, contenthash.Of("stdin", "fixture-secret-1")) {
+		t.Errorf("triggers %v", ta)
+	}
+	if ta[1].StringValue() == tb[1].StringValue() {
+		t.Error("a new stdin does not change the triggers")
+	}
+	if a.Inputs["triggers"].ContainsSecrets() {
+		t.Error("the stdin trigger is secret: pulumi-command refuses one that is unknown at preview")
+	}
+	if got := a.Inputs["update"].StringValue(); got != remotestep.Reached {
+		t.Errorf("update runs %q, want the Reached script", got)
+	}
+	testkit.Shellcheck(t, "reached.sh", remotestep.Reached)
+	own := run(t, remotestep.Step{Script: script, Unchanged: pulumi.String(script)})
+	if own.Inputs["update"].StringValue() != script {
+		t.Error("a step's own Unchanged script is not its update")
+	}
+	if a.Inputs["addPreviousOutputInEnv"].BoolValue() || own.Inputs["addPreviousOutputInEnv"].BoolValue() {
+		t.Error("a step hands its previous output to the next run")
+	}
+}
+
+// A frozen step keeps every input it ran with, the ones pulumi-command might add later included: none
+// of them may update it and so replace its stdout.
+func TestFrozenIgnoresEveryInputThatCouldUpdate(t *testing.T) {
+	rec := testkit.NewRecorder("hoodcloud", "test")
+	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+		_, err := remotestep.Run(ctx, "step", remotestep.Target{Connection: remote.ConnectionArgs{Host: pulumi.String("203.0.113.1")},
+			HashKey: pulumi.String(hashKey)}, remotestep.Step{Script: script, Stdin: pulumi.String("s")}, remotestep.Frozen())
+		return err
+	}, pulumi.WithMocks("hoodcloud", "test", rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rec.OfType("command:remote:Command")[0]
+	ignored := map[string]bool{}
+	for _, k := range c.IgnoreChanges {
+		ignored[k] = true
+	}
+	for k := range c.Inputs {
+		if !ignored[string(k)] {
+			t.Errorf("a frozen step updates when %s changes", k)
+		}
+	}
+}

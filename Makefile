@@ -14,7 +14,7 @@ TOOLS_BIN          := $(HOME)/.cache/hoodcloud-tools/bin
 # The real Pulumi engine's toolchain (pulumi CLI, provider plugins, stand-ins): scripts/engine-toolchain.sh.
 ENGINE_DIR ?= $(HOME)/.cache/hoodcloud-engine/toolchain
 
-.PHONY: test deps apt-tools compose-plugin go-tools engine-toolchain fmt-check vet unit bench preview
+.PHONY: test deps apt-tools compose-plugin go-tools engine-toolchain fmt-check vet unit bench preview rehearse rehearsal-tools
 
 ## test: install what the tests need, then formatting, vet and every test (Docker and the real engine included).
 test: deps fmt-check vet unit
@@ -74,3 +74,14 @@ preview:
 	  scripts/engine-toolchain.sh "$(ENGINE_DIR)" >/dev/null && \
 	  HOODCLOUD_ENGINE_DIR="$(ENGINE_DIR)" $(GO) run ./cmd/preview -stack "$(STACK)"; \
 	fi
+
+## rehearse: the program for real on this machine (package rehearsal): STACK=staging (one server) or
+## STACK=prod (two), servers as containers booted from the program's own user data, real SSH, the real
+## command, tls and vault plugins. Opt-in, not part of `make test` (minutes; see the README).
+rehearse: STACK = staging
+rehearse: deps rehearsal-tools
+	HOODCLOUD_ENGINE_DIR="$(ENGINE_DIR)" $(GO) test -count=1 -timeout 60m -v ./rehearsal -rehearse -stack "$(STACK)"
+
+## rehearsal-tools: debootstrap, which builds the rehearsal's server image from this machine's Debian archive.
+rehearsal-tools:
+	@command -v debootstrap >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }

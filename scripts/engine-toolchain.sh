@@ -7,6 +7,8 @@
 #                                       the SDKs in go.mod expect, and the aws stand-in (no AWS here)
 #   DIR/home-standin/plugins/...        the real tls plugin and the stand-ins of aws, hcloud, command and
 #                                       vault (tools/standin-provider), for `up` without clouds or hosts
+#   DIR/home-rehearsal/plugins/...      the real command, tls and vault plugins; the stand-ins of aws and of
+#                                       hcloud, which makes servers as containers (`make rehearse`)
 #
 # Offline (this project's machines): everything builds from ../shared/third_party (build.sh), cached under
 # $HOME/.cache/hoodcloud-engine; a cold build takes about 15 minutes on 2 cores, a warm one seconds.
@@ -49,7 +51,7 @@ install_plugin() { # home name binary
 	ln -f "$3" "$d/pulumi-resource-$2" 2>/dev/null || cp "$3" "$d/pulumi-resource-$2"
 }
 
-mkdir -p "$dir/bin" "$dir/home-real" "$dir/home-standin" "$dir/standin"
+mkdir -p "$dir/bin" "$dir/home-real" "$dir/home-standin" "$dir/home-rehearsal" "$dir/standin"
 stamp="$pulumi_version ${version[*]} $source_kind $(sha256sum "$0" | cut -c1-16)"
 if [[ -f "$third_party/build.sh" ]]; then
 	stamp+=" $(sha256sum "$third_party/build.sh" | cut -c1-16)"
@@ -98,6 +100,14 @@ tls_dir="$dir/home-real/plugins/resource-tls-v${version[tls]}"
 install_plugin "$dir/home-standin" tls "$tls_dir/pulumi-resource-tls"
 for p in aws hcloud command vault; do
 	install_plugin "$dir/home-standin" "$p" "$standin"
+done
+# The rehearsal's set: the real command, tls and vault plugins; the stand-in for aws, and for hcloud, whose
+# servers it makes as containers (HOODCLOUD_REHEARSAL, see tools/standin-provider).
+for p in command tls vault; do
+	install_plugin "$dir/home-rehearsal" "$p" "$dir/home-real/plugins/resource-$p-v${version[$p]}/pulumi-resource-$p"
+done
+for p in aws hcloud; do
+	install_plugin "$dir/home-rehearsal" "$p" "$standin"
 done
 say "ready in $dir"
 echo "$dir"

@@ -36,3 +36,23 @@ func Deploy(ctx *pulumi.Context) (*Outputs, error) {
 	}
 	return g.outputs(), nil
 }
+
+// HostsProgram is the Hetzner layer of the same configuration alone: keys, addresses, servers, firewalls,
+// each server's authorized_keys and host baseline. It is the rehearsal's first phase (package rehearsal):
+// the hosts the rest of the graph runs on, proven on real SSH before anything is deployed onto them. Its
+// outputs are each server's address and SSH host key, by host name.
+func HostsProgram(ctx *pulumi.Context) error {
+	cfg, err := LoadConfig(ctx)
+	if err != nil {
+		return err
+	}
+	g := &graph{ctx: ctx, cfg: cfg, topo: NewTopology(cfg.Topology, cfg.VaultHost)}
+	if err := g.hetzner(); err != nil {
+		return err
+	}
+	for _, h := range g.topo.Hosts {
+		ctx.Export(h.Name+"-ipv4", g.hosts[h.Name].IPv4)
+		ctx.Export(h.Name+"-host-public-key", g.hosts[h.Name].HostPublicKey)
+	}
+	return nil
+}

@@ -25,6 +25,9 @@ const (
 	// StandIn keeps the real tls plugin and stands in for aws, hcloud, command and vault, whose real
 	// plugins would need the clouds, SSH hosts and a live Vault; what the engine tests' `up` runs with.
 	StandIn Plugins = "standin"
+	// Rehearsal is the real command, tls and vault plugins with the stand-ins of aws and hcloud, the latter
+	// making each server a container (`make rehearse`, package rehearsal).
+	Rehearsal Plugins = "rehearsal"
 )
 
 // Toolchain is a directory made by scripts/engine-toolchain.sh.

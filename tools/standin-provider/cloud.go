@@ -18,6 +18,8 @@ import (
 type cloud struct {
 	pkg     string
 	command testkit.ResourceFunc
+	// servers, for hcloud in a rehearsal, makes servers as containers.
+	servers *servers
 }
 
 func newCloud(pkg, stdoutFile string) (*cloud, error) {
@@ -31,7 +33,15 @@ func newCloud(pkg, stdoutFile string) (*cloud, error) {
 			return nil, fmt.Errorf("%s: %w", stdoutFile, err)
 		}
 	}
-	return &cloud{pkg: pkg, command: testkit.CommandStdout(stdouts)}, nil
+	c := &cloud{pkg: pkg, command: testkit.CommandStdout(stdouts)}
+	if f := os.Getenv("HOODCLOUD_REHEARSAL"); f != "" && pkg == "hcloud" {
+		servers, err := newServers(f)
+		if err != nil {
+			return nil, err
+		}
+		c.servers = servers
+	}
+	return c, nil
 }
 
 // replaceOnChange lists, per type, the properties whose change makes the real provider replace the

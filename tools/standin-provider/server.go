@@ -125,6 +125,11 @@ func (s *server) apply(urn resource.URN, in *structpb.Struct, op string) (string
 	if err != nil {
 		return "", nil, err
 	}
+	if s.cloud.servers != nil && op == "create" {
+		if err := s.cloud.servers.created(urn.Type().String(), id, plainMap(inputs), outs); err != nil {
+			return "", nil, err
+		}
+	}
 	s.journal.record(op, urn)
 	s.cloud.run(urn, inputs, op, s.journal)
 	props, err := marshal(outs)
@@ -141,6 +146,11 @@ func (s *server) Delete(_ context.Context, req *pulumirpc.DeleteRequest) (*empty
 	olds, err := unmarshal(req.GetOldInputs())
 	if err != nil {
 		return nil, err
+	}
+	if s.cloud.servers != nil {
+		if err := s.cloud.servers.deleted(urn.Type().String(), req.GetId(), plainMap(olds)); err != nil {
+			return nil, err
+		}
 	}
 	s.journal.record("delete", urn)
 	s.cloud.run(urn, olds, "delete", s.journal)

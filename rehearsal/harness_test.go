@@ -1,0 +1,268 @@
+package rehearsal
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/hoodcloud/infra/internal/engine"
+	"github.com/hoodcloud/infra/internal/testkit"
+	"github.com/hoodcloud/infra/stacks"
+)
+
+var (
+	rehearse = flag.Bool("rehearse", false, "run the rehearsal (servers as containers, real SSH; minutes)")
+	stack    = flag.String("stack", "staging", "the stack to rehearse: staging (one server) or prod (two)")
+)
+
+var repoRoot string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	abs, err := filepath.Abs("..")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	repoRoot = abs
+	os.Exit(m.Run())
+}
+
+// passphrase unlocks the rehearsal stack's secrets, which live only in a temporary state directory.
+const passphrase = "hoodcloud-rehearsal-passphrase"
+
+// run is one rehearsal of a stack: its machinery, the project directory, the stack and the operator key
+// the test logs in with (installed as the stack's only sshPublicKeys entry).
+type run struct {
+	r        *Rehearsal
+	dir      string
+	stack    auto.Stack
+	operator ssh.Signer
+}
+
+// start prepares a rehearsal of program for the -stack flag's stack, or skips when -rehearse is not set.
+func start(t *testing.T, program pulumi.RunFunc) *run {
+	t.Helper()
+	if !*rehearse {
+		t.Skip("the rehearsal is opt-in: make rehearse (go test ./rehearsal -rehearse)")
+	}
+	ctx := context.Background()
+	plugin := filepath.Join(os.Getenv("HOME"), ".docker/cli-plugins/docker-compose")
+	r, err := Start(ctx, Options{RepoRoot: repoRoot, WorkDir: t.TempDir(), ComposePlugin: plugin, Log: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(context.Background()); err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	dir := t.TempDir()
+	for _, f := range []string{"Pulumi.yaml", "Pulumi." + *stack + ".yaml"} {
+		b, err := os.ReadFile(filepath.Join(repoRoot, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(repoRoot, "testdata"), filepath.Join(dir, "testdata")); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	st, err := engine.Open(ctx, engine.Options{
+		Toolchain: r.Toolchain, Plugins: engine.Rehearsal, ProjectDir: dir, Stack: *stack,
+		BackendURL: "file://" + t.TempDir(), Passphrase: passphrase, Env: r.Env(),
+	}, program)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ru := &run{r: r, dir: dir, stack: st}
+	secrets, err := testkit.LoadSecretFixtures(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range secrets {
+		ru.set(t, k, v, true)
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ru.operator, err = ssh.NewSignerFromKey(priv); err != nil {
+		t.Fatal(err)
+	}
+	pub := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(ru.operator.PublicKey()))) + " rehearsal-operator"
+	ru.setJSON(t, "sshPublicKeys", []string{pub})
+	ru.setJSON(t, "adminCidrs", []string{r.Subnet})
+	return ru
+}
+
+func (ru *run) set(t *testing.T, key, value string, secret bool) {
+	t.Helper()
+	if !strings.Contains(key, ":") {
+		key = stacks.Namespace + ":" + key
+	}
+	if err := ru.stack.SetConfig(context.Background(), key, auto.ConfigValue{Value: value, Secret: secret}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setJSON sets a structured (list) value the way `pulumi config set --path` would store it.
+func (ru *run) setJSON(t *testing.T, key string, values []string) {
+	t.Helper()
+	_ = ru.stack.RemoveConfig(context.Background(), stacks.Namespace+":"+key)
+	for i, v := range values {
+		if err := ru.stack.SetConfigWithOptions(context.Background(), fmt.Sprintf("%s:%s[%d]", stacks.Namespace, key, i),
+			auto.ConfigValue{Value: v}, &auto.ConfigOptions{Path: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// steps are the engine's step operations of one update, by resource name (same as create, update,
+// replace, ...), and the diagnostics it reported.
+type steps struct {
+	mu     sync.Mutex
+	ops    map[string]string
+	errors []string
+	done   chan struct{}
+}
+
+func watch() (chan events.EngineEvent, *steps) {
+	ch := make(chan events.EngineEvent)
+	s := &steps{ops: map[string]string{}, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		for e := range ch {
+			s.mu.Lock()
+			if p := e.ResourcePreEvent; p != nil && p.Metadata.Type != "pulumi:pulumi:Stack" {
+				name := p.Metadata.URN[strings.LastIndex(p.Metadata.URN, "::")+2:]
+				if op := string(p.Metadata.Op); op != "same" && op != "read" {
+					s.ops[name] = op
+				}
+			}
+			if d := e.DiagnosticEvent; d != nil && d.Severity == "error" {
+				s.errors = append(s.errors, d.Message)
+			}
+			s.mu.Unlock()
+		}
+	}()
+	return ch, s
+}
+
+// up runs `pulumi up` and returns what it did per resource; a failed up fails the test.
+func (ru *run) up(t *testing.T, phase string, opts ...optup.Option) map[string]string {
+	t.Helper()
+	ru.r.Phase(phase)
+	ch, s := watch()
+	_, err := ru.stack.Up(context.Background(), append(opts, optup.EventStreams(ch))...)
+	<-s.done
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", phase, err, strings.Join(s.errors, "\n"))
+	}
+	return s.ops
+}
+
+func (ru *run) destroy(t *testing.T) {
+	t.Helper()
+	ru.r.Phase("destroy")
+	if _, err := ru.stack.Destroy(context.Background(), optdestroy.Remove()); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+}
+
+// output reads one stack output.
+func (ru *run) output(t *testing.T, key string) string {
+	t.Helper()
+	outs, err := ru.stack.Outputs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok := outs[key].Value.(string)
+	if !ok {
+		t.Fatalf("output %s: %v", key, outs[key].Value)
+	}
+	return v
+}
+
+// host is an SSH session factory for one rehearsal server, as the operator, pinning its host key.
+type host struct {
+	addr   string
+	config *ssh.ClientConfig
+}
+
+func (ru *run) host(t *testing.T, name string) host {
+	t.Helper()
+	hostKey, _, _, _, err := ssh.ParseAuthorizedKey([]byte(ru.output(t, name+"-host-public-key")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return host{addr: ru.output(t, name+"-ipv4") + ":22", config: &ssh.ClientConfig{
+		User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(ru.operator)},
+		HostKeyCallback: ssh.FixedHostKey(hostKey), Timeout: 10 * time.Second,
+	}}
+}
+
+// run runs a command on the host and returns its combined output.
+func (h host) run(t *testing.T, cmd string) string {
+	t.Helper()
+	c, err := ssh.Dial("tcp", h.addr, h.config)
+	if err != nil {
+		t.Fatalf("ssh %s: %v", h.addr, err)
+	}
+	defer c.Close()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	out, err := s.CombinedOutput(cmd)
+	if err != nil {
+		t.Fatalf("%s on %s: %v\n%s", cmd, h.addr, err, out)
+	}
+	return string(out)
+}
+
+// commandStdout reads a remote step's stdout from the stack's state.
+func (ru *run) commandStdout(t *testing.T, name string) string {
+	t.Helper()
+	dep, err := ru.stack.Workspace().ExportStack(context.Background(), ru.stack.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		Resources []struct {
+			URN     string         `json:"urn"`
+			Outputs map[string]any `json:"outputs"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(dep.Deployment, &state); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range state.Resources {
+		if strings.HasSuffix(r.URN, "command:remote:Command::"+name) {
+			s, _ := r.Outputs["stdout"].(string)
+			return s
+		}
+	}
+	t.Fatalf("no remote step %s in the state", name)
+	return ""
+}

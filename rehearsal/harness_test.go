@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -16,7 +17,6 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"golang.org/x/crypto/ssh"
@@ -63,6 +63,15 @@ func start(t *testing.T, program pulumi.RunFunc) *run {
 		t.Skip("the rehearsal is opt-in: make rehearse (go test ./rehearsal -rehearse)")
 	}
 	ctx := context.Background()
+	// Server containers run systemd: the wrong flags let it remount the host's cgroup tree, which breaks
+	// the host's Docker for every container (../shared/reference/containers-as-servers.md). The host's
+	// cgroup mounts must be exactly what they were when the rehearsal is over.
+	cgroupsBefore := hostCgroupMounts(t)
+	t.Cleanup(func() {
+		if after := hostCgroupMounts(t); after != cgroupsBefore {
+			t.Errorf("the rehearsal changed the host's cgroup mounts:\nbefore:\n%s\nafter:\n%s", cgroupsBefore, after)
+		}
+	})
 	plugin := filepath.Join(os.Getenv("HOME"), ".docker/cli-plugins/docker-compose")
 	r, err := Start(ctx, Options{RepoRoot: repoRoot, WorkDir: t.TempDir(), ComposePlugin: plugin, Log: os.Stderr})
 	if err != nil {
@@ -181,12 +190,11 @@ func (ru *run) up(t *testing.T, phase string, opts ...optup.Option) map[string]s
 	return s.ops
 }
 
-func (ru *run) destroy(t *testing.T) {
+func (ru *run) tryDestroy(t *testing.T) error {
 	t.Helper()
 	ru.r.Phase("destroy")
-	if _, err := ru.stack.Destroy(context.Background(), optdestroy.Remove()); err != nil {
-		t.Fatalf("destroy: %v", err)
-	}
+	_, err := ru.stack.Destroy(context.Background())
+	return err
 }
 
 // output reads one stack output.
@@ -265,4 +273,38 @@ func (ru *run) commandStdout(t *testing.T, name string) string {
 	}
 	t.Fatalf("no remote step %s in the state", name)
 	return ""
+}
+
+// hostNames are the stack's servers, from the outputs of stacks.HostsProgram.
+func (ru *run) hostNames(t *testing.T) []string {
+	t.Helper()
+	outs, err := ru.stack.Outputs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for k := range outs {
+		if name, ok := strings.CutSuffix(k, "-ipv4"); ok {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// hostCgroupMounts lists this machine's cgroup mounts (the test runs in the host's mount namespace).
+func hostCgroupMounts(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 3 && strings.HasPrefix(f[1], "/sys/fs/cgroup") {
+			lines = append(lines, l)
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
 }

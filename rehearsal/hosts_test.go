@@ -18,24 +18,33 @@ import (
 func TestHostsRehearsal(t *testing.T) {
 	ru := start(t, stacks.HostsProgram)
 	ops := ru.up(t, "hosts: first up")
-	if ops["control-plane-baseline"] != "create" || ops["control-plane-authorized-keys"] != "create" {
-		t.Fatalf("first up: %v", ops)
+	hosts := ru.hostNames(t)
+	if len(hosts) != map[string]int{"staging": 1, "prod": 2}[*stack] {
+		t.Fatalf("hosts %v", hosts)
 	}
-	cp := ru.host(t, "control-plane")
-	if out := cp.run(t, "cloud-init status --long"); !strings.Contains(out, "status: done") {
-		t.Errorf("cloud-init did not finish cleanly:\n%s", out)
-	}
-	keys := cp.run(t, "cat /root/.ssh/authorized_keys")
-	for _, want := range []string{"rehearsal-operator", "-deploy-g1", "-deploy-g2"} {
-		if !strings.Contains(keys, want) {
-			t.Errorf("authorized_keys lacks %s:\n%s", want, keys)
+	for _, name := range hosts {
+		if ops[name+"-baseline"] != "create" || ops[name+"-authorized-keys"] != "create" {
+			t.Fatalf("first up: %v", ops)
 		}
-	}
-	if out := cp.run(t, "docker info --format '{{.LiveRestoreEnabled}}'"); strings.TrimSpace(out) != "true" {
-		t.Errorf("docker live-restore: %q", out)
-	}
-	if ru.commandStdout(t, "control-plane-baseline") == "" {
-		t.Error("the baseline printed nothing on its first run")
+		h := ru.host(t, name)
+		if out := h.run(t, "cloud-init status --long"); !strings.Contains(out, "status: done") {
+			t.Errorf("%s: cloud-init did not finish cleanly:\n%s", name, out)
+		}
+		keys := h.run(t, "cat /root/.ssh/authorized_keys")
+		for _, want := range []string{"rehearsal-operator", "-deploy-g1", "-deploy-g2"} {
+			if !strings.Contains(keys, want) {
+				t.Errorf("%s: authorized_keys lacks %s:\n%s", name, want, keys)
+			}
+		}
+		if out := h.run(t, "docker info --format '{{.LiveRestoreEnabled}}'"); strings.TrimSpace(out) != "true" {
+			t.Errorf("%s: docker live-restore: %q", name, out)
+		}
+		if out := h.run(t, "systemctl is-active hoodcloud-block-metadata.service"); strings.TrimSpace(out) != "active" {
+			t.Errorf("%s: metadata block: %q", name, out)
+		}
+		if ru.commandStdout(t, name+"-baseline") == "" {
+			t.Errorf("%s: the baseline printed nothing on its first run", name)
+		}
 	}
 
 	if ops := ru.up(t, "hosts: second up", optup.ExpectNoChanges()); len(ops) != 0 {
@@ -44,30 +53,35 @@ func TestHostsRehearsal(t *testing.T) {
 
 	ru.set(t, "deployKeyGeneration", "2", false)
 	ops = ru.up(t, "hosts: deploy-key rotation")
-	for name, op := range ops {
-		switch {
-		case strings.HasSuffix(name, "-authorized-keys"):
-			if !strings.Contains(op, "replace") {
-				t.Errorf("%s: %s, want a replacement", name, op)
-			}
-		case strings.HasSuffix(name, "-baseline"):
-			if op != "update" {
-				t.Errorf("%s: %s, want an update (the reach check)", name, op)
-			}
+	for _, name := range hosts {
+		if op := ops[name+"-authorized-keys"]; !strings.Contains(op, "replace") {
+			t.Errorf("%s-authorized-keys: %q, want a replacement", name, op)
 		}
-	}
-	if got := ru.commandStdout(t, "control-plane-baseline"); got != "" {
-		t.Errorf("the rotation ran the baseline script again (stdout %q)", got)
-	}
-	keys = cp.run(t, "cat /root/.ssh/authorized_keys")
-	if strings.Contains(keys, "-deploy-g1") || !strings.Contains(keys, "-deploy-g2") || !strings.Contains(keys, "-deploy-g3") {
-		t.Errorf("after the rotation authorized_keys is:\n%s", keys)
+		if op := ops[name+"-baseline"]; op != "update" {
+			t.Errorf("%s-baseline: %q, want an update (the reach check)", name, op)
+		}
+		if got := ru.commandStdout(t, name+"-baseline"); got != "" {
+			t.Errorf("the rotation ran %s's baseline script again (stdout %q)", name, got)
+		}
+		keys := ru.host(t, name).run(t, "cat /root/.ssh/authorized_keys")
+		if strings.Contains(keys, "-deploy-g1") || !strings.Contains(keys, "-deploy-g2") || !strings.Contains(keys, "-deploy-g3") {
+			t.Errorf("%s: after the rotation authorized_keys is:\n%s", name, keys)
+		}
 	}
 	if ops := ru.up(t, "hosts: up after the rotation", optup.ExpectNoChanges()); len(ops) != 0 {
 		t.Errorf("an up after the rotation did %v", ops)
 	}
 
-	ru.destroy(t)
+	if *stack == "prod" {
+		// Prod's servers are protected: destroy refuses them (the rehearsal's cleanup removes the containers).
+		if err := ru.tryDestroy(t); err == nil || !strings.Contains(err.Error(), "cannot be deleted") {
+			t.Errorf("destroy of prod: %v, want the protected servers refused", err)
+		}
+		return
+	}
+	if err := ru.tryDestroy(t); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
 	if ids, err := ru.r.Containers(context.Background()); err != nil || len(ids) != 0 {
 		t.Errorf("destroy left containers %v (%v)", ids, err)
 	}

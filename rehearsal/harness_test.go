@@ -73,15 +73,18 @@ func start(t *testing.T, program pulumi.RunFunc) *run {
 		}
 	})
 	plugin := filepath.Join(os.Getenv("HOME"), ".docker/cli-plugins/docker-compose")
-	r, err := Start(ctx, Options{RepoRoot: repoRoot, WorkDir: t.TempDir(), ComposePlugin: plugin, Log: os.Stderr})
+	r, err := Start(ctx, Options{RepoRoot: repoRoot, WorkDir: t.TempDir(), ComposePlugin: plugin, Log: os.Stderr,
+		CacheDir: filepath.Join(os.Getenv("HOME"), ".cache/hoodcloud-rehearsal")})
+	if r != nil {
+		t.Cleanup(func() {
+			if err := r.Close(context.Background()); err != nil {
+				t.Errorf("cleanup: %v", err)
+			}
+		})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if err := r.Close(context.Background()); err != nil {
-			t.Errorf("cleanup: %v", err)
-		}
-	})
 	dir := t.TempDir()
 	for _, f := range []string{"Pulumi.yaml", "Pulumi." + *stack + ".yaml"} {
 		b, err := os.ReadFile(filepath.Join(repoRoot, f))
@@ -275,7 +278,7 @@ func (ru *run) commandStdout(t *testing.T, name string) string {
 	return ""
 }
 
-// hostNames are the stack's servers, from the outputs of stacks.HostsProgram.
+// hostNames are the stack's servers, from the outputs of stacks.PhaseProgram.
 func (ru *run) hostNames(t *testing.T) []string {
 	t.Helper()
 	outs, err := ru.stack.Outputs(context.Background())
@@ -307,4 +310,61 @@ func hostCgroupMounts(t *testing.T) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
+}
+
+// outputAny reads one stack output as the engine decoded it.
+func (ru *run) outputAny(t *testing.T, key string) any {
+	t.Helper()
+	outs, err := ru.stack.Outputs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outs[key].Value
+}
+
+// hostOf is the server that runs role (a Vault consumer, or vault), from the roleHosts output.
+func (ru *run) hostOf(t *testing.T, role string) string {
+	t.Helper()
+	m, _ := ru.outputAny(t, "roleHosts").(map[string]any)
+	name, ok := m[role].(string)
+	if !ok {
+		t.Fatalf("roleHosts has no %s: %v", role, m)
+	}
+	return name
+}
+
+// tryUp runs `pulumi up` and returns its error (with the engine's error diagnostics).
+func (ru *run) tryUp(t *testing.T, opts ...optup.Option) error {
+	t.Helper()
+	ch, s := watch()
+	_, err := ru.stack.Up(context.Background(), append(opts, optup.EventStreams(ch))...)
+	<-s.done
+	if err != nil {
+		return fmt.Errorf("%w\n%s", err, strings.Join(s.errors, "\n"))
+	}
+	return nil
+}
+
+// urn is the URN of the one resource of typ named name in the state.
+func (ru *run) urn(t *testing.T, typ, name string) string {
+	t.Helper()
+	dep, err := ru.stack.Workspace().ExportStack(context.Background(), ru.stack.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		Resources []struct {
+			URN string `json:"urn"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(dep.Deployment, &state); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range state.Resources {
+		if strings.HasSuffix(r.URN, typ+"::"+name) {
+			return r.URN
+		}
+	}
+	t.Fatalf("no %s named %s in the state", typ, name)
+	return ""
 }

@@ -16,7 +16,7 @@ import (
 // pulumi-command runs each step's update command, which prints nothing) and leaves the hosts accepting
 // exactly the new generations; destroy removes every container.
 func TestHostsRehearsal(t *testing.T) {
-	ru := start(t, stacks.HostsProgram)
+	ru := start(t, stacks.PhaseProgram(stacks.PhaseHosts))
 	ops := ru.up(t, "hosts: first up")
 	hosts := ru.hostNames(t)
 	if len(hosts) != map[string]int{"staging": 1, "prod": 2}[*stack] {
@@ -82,7 +82,7 @@ func TestHostsRehearsal(t *testing.T) {
 	if err := ru.tryDestroy(t); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
-	if ids, err := ru.r.Containers(context.Background()); err != nil || len(ids) != 0 {
+	if ids, err := ru.r.Servers(context.Background()); err != nil || len(ids) != 0 {
 		t.Errorf("destroy left containers %v (%v)", ids, err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hoodcloud/infra/components/vault"
 	"github.com/hoodcloud/infra/internal/engine"
 )
 
@@ -37,8 +38,10 @@ type Rehearsal struct {
 	Settings string
 	// Toolchain is the engine toolchain whose rehearsal plugin set runs the program.
 	Toolchain engine.Toolchain
-	log       io.Writer
-	started   time.Time
+	// Registries serve every image the servers pull.
+	Registries *Registries
+	log        io.Writer
+	started    time.Time
 }
 
 // Options configure a rehearsal.
@@ -49,11 +52,14 @@ type Options struct {
 	WorkDir string
 	// ComposePlugin is the Compose v2 CLI plugin the host image ships as docker-compose-v2.
 	ComposePlugin string
+	// CacheDir keeps what is built once per machine (the registry binary).
+	CacheDir string
 	// Log receives the progress of each phase.
 	Log io.Writer
 }
 
-// Start builds (or reuses) the host image and creates the run's network.
+// Start builds (or reuses) the host image and creates the run's network, registries and images. On an
+// error it returns what it made so far, for Close.
 func Start(ctx context.Context, o Options) (*Rehearsal, error) {
 	tc, err := engine.FindToolchain(engine.DefaultToolchainDir())
 	if err != nil {
@@ -71,11 +77,24 @@ func Start(ctx context.Context, o Options) (*Rehearsal, error) {
 	r.Image = strings.TrimSpace(out)
 	r.Phase("network")
 	if err := r.createNetwork(ctx); err != nil {
-		return nil, err
+		return r, err
+	}
+	if r.Registries, err = r.startRegistries(ctx, o); err != nil {
+		return r, err
+	}
+	r.Phase("images")
+	vaultImg, err := vaultImage(ctx, o, filepath.Join(tc.Dir, "bin", "vault"))
+	if err != nil {
+		return r, err
+	}
+	if err := r.Registries.push(ctx, r.Registries.Mirror, vaultImg, vault.DefaultImage); err != nil {
+		return r, err
 	}
 	r.Settings = filepath.Join(o.WorkDir, "rehearsal.json")
-	b, err := json.Marshal(map[string]string{
+	b, err := json.Marshal(map[string]any{
 		"network": r.Network, "subnet": r.Subnet, "image": r.Image, "label": "org.hoodcloud.rehearsal=" + r.Name,
+		"registryMirror":     r.Registries.Mirror.Addr,
+		"insecureRegistries": []string{r.Registries.Mirror.Addr, r.Registries.Private.Addr},
 	})
 	if err != nil {
 		return nil, err
@@ -115,16 +134,18 @@ func (r *Rehearsal) Phase(name string) {
 	}
 }
 
-// Containers lists the run's containers (running or not).
-func (r *Rehearsal) Containers(ctx context.Context) ([]string, error) {
-	out, err := command(ctx, "", "docker", "ps", "--all", "--quiet", "--filter", "label=org.hoodcloud.rehearsal="+r.Name)
+// Servers lists the run's server containers (running or not), the ones the hcloud stand-in made.
+func (r *Rehearsal) Servers(ctx context.Context) ([]string, error) {
+	out, err := command(ctx, "", "docker", "ps", "--all", "--quiet", "--filter", "label=org.hoodcloud.rehearsal="+r.Name,
+		"--filter", "label=org.hoodcloud.rehearsal.server")
 	return strings.Fields(out), err
 }
 
 // Close removes every container, volume and network of the run.
 func (r *Rehearsal) Close(ctx context.Context) error {
 	var errs []error
-	ids, err := r.Containers(ctx)
+	out, err := command(ctx, "", "docker", "ps", "--all", "--quiet", "--filter", "label=org.hoodcloud.rehearsal="+r.Name)
+	ids := strings.Fields(out)
 	errs = append(errs, err)
 	if len(ids) > 0 {
 		_, err := command(ctx, "", "docker", append([]string{"rm", "--force", "--volumes"}, ids...)...)
@@ -147,6 +168,18 @@ func (r *Rehearsal) Close(ctx context.Context) error {
 func command(ctx context.Context, dir, name string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
+	return runCmd(cmd, name, args)
+}
+
+// commandIn runs a program with extra environment and stdin.
+func commandIn(ctx context.Context, env []string, stdin, name string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	return runCmd(cmd, name, args)
+}
+
+func runCmd(cmd *exec.Cmd, name string, args []string) (string, error) {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hoodcloud/infra/internal/platform"
 )
 
 // Program is the whole program; main.go runs it with pulumi.Run.
@@ -37,22 +39,58 @@ func Deploy(ctx *pulumi.Context) (*Outputs, error) {
 	return g.outputs(), nil
 }
 
-// HostsProgram is the Hetzner layer of the same configuration alone: keys, addresses, servers, firewalls,
-// each server's authorized_keys and host baseline. It is the rehearsal's first phase (package rehearsal):
-// the hosts the rest of the graph runs on, proven on real SSH before anything is deployed onto them. Its
-// outputs are each server's address and SSH host key, by host name.
-func HostsProgram(ctx *pulumi.Context) error {
-	cfg, err := LoadConfig(ctx)
-	if err != nil {
-		return err
+// Phase names a prefix of the program's layers that the rehearsal (package rehearsal) brings up on its own,
+// each proven on real servers before the next is added.
+type Phase string
+
+const (
+	// PhaseHosts is the Hetzner layer: keys, addresses, servers, firewalls, each server's authorized_keys
+	// and host baseline.
+	PhaseHosts Phase = "hosts"
+	// PhaseVault adds AWS (the control plane's key is a Vault secret), the PKI (and its files on the
+	// servers) and the Vault bootstrap; NATS (and its secrets in Vault) and the deploys are left out.
+	PhaseVault Phase = "vault"
+)
+
+// PhaseProgram is the program up to phase, from the same configuration. Its outputs are each server's
+// address and SSH host key, by host name (<host>-ipv4, <host>-host-public-key), and from PhaseVault on
+// Vault's address, CA certificate, whether the root token is revoked and the consumers' role IDs.
+func PhaseProgram(phase Phase) pulumi.RunFunc {
+	return func(ctx *pulumi.Context) error {
+		cfg, err := LoadConfig(ctx)
+		if err != nil {
+			return err
+		}
+		g := &graph{ctx: ctx, cfg: cfg, topo: NewTopology(cfg.Topology, cfg.VaultHost)}
+		layers := map[Phase][]func() error{
+			PhaseHosts: {g.hetzner},
+			PhaseVault: {g.aws, g.hetzner, g.pki, g.vault},
+		}[phase]
+		if layers == nil {
+			return fmt.Errorf("stack %q: no phase %q of the program", ctx.Stack(), phase)
+		}
+		for _, layer := range layers {
+			if err := layer(); err != nil {
+				return err
+			}
+		}
+		for _, h := range g.topo.Hosts {
+			ctx.Export(h.Name+"-ipv4", g.hosts[h.Name].IPv4)
+			ctx.Export(h.Name+"-host-public-key", g.hosts[h.Name].HostPublicKey)
+		}
+		// Which server runs what: the consumers' AppRole files and Vault itself.
+		ctx.Export("roleHosts", pulumi.StringMap{
+			ConsumerControlPlane:   pulumi.String(g.topo.HostOf(platform.ControlPlane).Name),
+			ConsumerCertbot:        pulumi.String(g.topo.HostOf(platform.ControlPlane).Name),
+			ConsumerPayment:        pulumi.String(g.topo.HostOf(platform.Payment).Name),
+			string(platform.Vault): pulumi.String(g.topo.HostOf(platform.Vault).Name),
+		})
+		if g.secrets != nil {
+			ctx.Export("vaultAddress", g.secrets.Address)
+			ctx.Export("vaultCaCert", g.secrets.CACertPEM)
+			ctx.Export("vaultRootTokenRevoked", g.secrets.RootTokenRevoked)
+			ctx.Export("vaultConsumerRoleIds", g.secrets.ConsumerRoleIDs)
+		}
+		return nil
 	}
-	g := &graph{ctx: ctx, cfg: cfg, topo: NewTopology(cfg.Topology, cfg.VaultHost)}
-	if err := g.hetzner(); err != nil {
-		return err
-	}
-	for _, h := range g.topo.Hosts {
-		ctx.Export(h.Name+"-ipv4", g.hosts[h.Name].IPv4)
-		ctx.Export(h.Name+"-host-public-key", g.hosts[h.Name].HostPublicKey)
-	}
-	return nil
 }

@@ -38,6 +38,8 @@ type settings struct {
 	Image string `json:"image"`
 	// RegistryMirror is the rehearsal registry's address (host:port), every server's Docker mirror.
 	RegistryMirror string `json:"registryMirror"`
+	// InsecureRegistries are the rehearsal's registries, served over plain HTTP on its network.
+	InsecureRegistries []string `json:"insecureRegistries"`
 	// Label marks every container and volume the rehearsal makes, for its cleanup.
 	Label string `json:"label"`
 }
@@ -180,12 +182,12 @@ func (s *servers) run(id string, inputs resource.PropertyMap, addr string) error
 			keys = append(keys, strings.TrimSpace(string(b)))
 		}
 	}
-	seed, err := seedArchive(id, server, inputs["userData"].StringValue(), keys, s.RegistryMirror)
+	seed, err := seedArchive(id, server, inputs["userData"].StringValue(), keys, s.RegistryMirror, s.InsecureRegistries)
 	if err != nil {
 		return err
 	}
 	args := []string{"create", "--name", name, "--hostname", server,
-		"--label", s.Label, "--network", s.Network, "--ip", addr,
+		"--label", s.Label, "--label", "org.hoodcloud.rehearsal.server=" + server, "--network", s.Network, "--ip", addr,
 		"--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
 		"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
 		"--cgroupns=private", "--tmpfs", "/run", "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3",
@@ -209,7 +211,7 @@ func (s *servers) run(id string, inputs resource.PropertyMap, addr string) error
 
 // seedArchive is the tar stream copied into a new server: cloud-init's NoCloud seed (meta-data with the
 // server's keys, the user data as given) and dockerd's options with the rehearsal's registry mirror.
-func seedArchive(id, hostname, userData string, keys []string, mirror string) ([]byte, error) {
+func seedArchive(id, hostname, userData string, keys []string, mirror string, insecure []string) ([]byte, error) {
 	var meta strings.Builder
 	fmt.Fprintf(&meta, "instance-id: hcloud-%s\nlocal-hostname: %s\npublic-keys:\n", id, hostname)
 	for _, k := range keys {
@@ -219,6 +221,9 @@ func seedArchive(id, hostname, userData string, keys []string, mirror string) ([
 	opts := "--mtu 1400"
 	if mirror != "" {
 		opts += " --registry-mirror http://" + mirror
+	}
+	for _, r := range insecure {
+		opts += " --insecure-registry " + r
 	}
 	files := []struct {
 		path, body string

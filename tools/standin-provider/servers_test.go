@@ -16,7 +16,7 @@ import (
 // keys as the NoCloud public keys, and the rehearsal's registry as Docker's mirror; the user data (it
 // holds the host private key) is root-only.
 func TestSeedArchive(t *testing.T) {
-	b, err := seedArchive("42", "hoodcloud-staging-control-plane", "#cloud-config\n", []string{"ssh-ed25519 AAAAk1 a", "ssh-ed25519 AAAAk2 b"}, "172.30.0.2:5000")
+	b, err := seedArchive("42", "hoodcloud-staging-control-plane", "#cloud-config\n", []string{"ssh-ed25519 AAAAk1 a", "ssh-ed25519 AAAAk2 b"}, "172.30.0.2:5000", []string{"172.30.0.2:5000", "172.30.0.3:5000"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestSeedArchive(t *testing.T) {
 	if files["var/lib/cloud/seed/nocloud/user-data"] != "#cloud-config\n" || modes["var/lib/cloud/seed/nocloud/user-data"] != 0o600 {
 		t.Errorf("user-data %q mode %o", files["var/lib/cloud/seed/nocloud/user-data"], modes["var/lib/cloud/seed/nocloud/user-data"])
 	}
-	if !strings.Contains(files["etc/default/docker"], `DOCKER_OPTS="--mtu 1400 --registry-mirror http://172.30.0.2:5000"`) {
+	if !strings.Contains(files["etc/default/docker"], `DOCKER_OPTS="--mtu 1400 --registry-mirror http://172.30.0.2:5000 --insecure-registry 172.30.0.2:5000 --insecure-registry 172.30.0.3:5000"`) {
 		t.Errorf("docker options: %q", files["etc/default/docker"])
 	}
 }

@@ -5,6 +5,11 @@
 path "sys/mounts" {
   capabilities = ["read"]
 }
+# Every up reads the AppRole method's mount (vault.getAuthBackend): a sealed or unreachable Vault fails
+# there, before anything changes.
+path "sys/mounts/auth/approle" {
+  capabilities = ["read"]
+}
 path "sys/mounts/secret" {
   capabilities = ["create", "read", "update", "delete", "sudo"]
 }

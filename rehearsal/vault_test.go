@@ -1,0 +1,173 @@
+package rehearsal
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+
+	"github.com/hoodcloud/infra/stacks"
+)
+
+// The Vault bootstrap, for real: the vault image pulled through the rehearsal's registry mirror, the
+// real Vault 1.20 initialised, unsealed and configured by the program (the real pulumi-vault plugin logs
+// in with the program's AppRole), the root token revoked; each consumer's AppRole files on its server read
+// its own subtree and nothing else; a second up changes nothing; a Vault that restarted comes back sealed,
+// the next up fails with Vault's own message, and the README's remedy (`up --replace` of the unseal step)
+// converges.
+func TestVaultRehearsal(t *testing.T) {
+	ru := start(t, stacks.PhaseProgram(stacks.PhaseVault))
+	ops := ru.up(t, "vault: first up")
+	for _, step := range []string{"vault-install", "vault-init", "vault-unseal", "vault-credential", "vault-revoke-root"} {
+		if ops[step] != "create" {
+			t.Errorf("first up: %s %q", step, ops[step])
+		}
+	}
+	if got := ru.outputAny(t, "vaultRootTokenRevoked"); got != true {
+		t.Errorf("vaultRootTokenRevoked = %v", got)
+	}
+	v := ru.vaultAPI(t)
+	var status struct{ Initialized, Sealed bool }
+	v.call(t, "GET", "sys/seal-status", "", nil, &status)
+	if !status.Initialized || status.Sealed {
+		t.Errorf("seal status %+v", status)
+	}
+
+	// Least privilege: each consumer logs in with the files on its server and reads only its subtree.
+	for consumer, own := range map[string]string{
+		stacks.ConsumerControlPlane: "control-plane/hetzner", stacks.ConsumerPayment: "payment/stripe", stacks.ConsumerCertbot: "infra/certbot/cloudflare",
+	} {
+		h := ru.host(t, ru.hostOf(t, consumer))
+		dir := stacks.AppRoleDir(consumer)
+		roleID := strings.TrimSpace(h.run(t, "cat "+dir+"/role_id"))
+		secretID := strings.TrimSpace(h.run(t, "cat "+dir+"/secret_id"))
+		var login struct {
+			Auth struct {
+				ClientToken string `json:"client_token"`
+			}
+		}
+		v.call(t, "POST", "auth/approle/login", "", map[string]string{"role_id": roleID, "secret_id": secretID}, &login)
+		if code := v.status(t, "secret/data/"+own, login.Auth.ClientToken); code != 200 {
+			t.Errorf("%s cannot read its own secret/%s: %d", consumer, own, code)
+		}
+		for other, path := range map[string]string{"payment": "payment/stripe", "control-plane": "control-plane/hetzner"} {
+			if other == consumer {
+				continue
+			}
+			if code := v.status(t, "secret/data/"+path, login.Auth.ClientToken); code != 403 {
+				t.Errorf("%s reads secret/%s: %d, want 403", consumer, path, code)
+			}
+		}
+	}
+
+	if ops := ru.up(t, "vault: second up", optup.ExpectNoChanges()); len(ops) != 0 {
+		t.Errorf("a second up did %v", ops)
+	}
+
+	// Vault restarts on its own (an OOM kill, a host reboot): it comes back sealed.
+	vh := ru.host(t, ru.hostOf(t, "vault"))
+	vh.run(t, "docker restart $(docker ps -q --filter label=com.docker.compose.service=vault)")
+	v.waitSealed(t)
+	ru.r.Phase("vault: up on a sealed Vault")
+	if err := ru.tryUp(t); err == nil || !strings.Contains(err.Error(), "sealed") {
+		t.Errorf("an up on a sealed Vault: %v, want Vault's sealed message", err)
+	}
+	ru.up(t, "vault: up --replace of the unseal step", optup.Replace([]string{ru.urn(t, "command:remote:Command", "vault-unseal")}))
+	v.call(t, "GET", "sys/seal-status", "", nil, &status)
+	if status.Sealed {
+		t.Error("the unseal step's replacement left Vault sealed")
+	}
+	if ops := ru.up(t, "vault: up after the unseal", optup.ExpectNoChanges()); len(ops) != 0 {
+		t.Errorf("an up after the unseal did %v", ops)
+	}
+}
+
+// vault is Vault's HTTP API as the operator's machine reaches it, trusting only the stack's Vault CA.
+type vaultClient struct {
+	base   string
+	client *http.Client
+}
+
+func (ru *run) vaultAPI(t *testing.T) vaultClient {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(ru.output(t, "vaultCaCert"))) {
+		t.Fatal("vaultCaCert holds no certificate")
+	}
+	return vaultClient{base: ru.output(t, "vaultAddress") + "/v1/", client: &http.Client{
+		Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
+	}}
+}
+
+func (v vaultClient) do(t *testing.T, method, path, token string, body any) *http.Response {
+	t.Helper()
+	var in io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		in = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, v.base+path, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("X-Vault-Token", token)
+	}
+	resp, err := v.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return resp
+}
+
+// call makes a request that must succeed and decodes its answer into out.
+func (v vaultClient) call(t *testing.T, method, path, token string, body, out any) {
+	t.Helper()
+	resp := v.do(t, method, path, token, body)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+	}
+}
+
+// status is the HTTP status of a GET.
+func (v vaultClient) status(t *testing.T, path, token string) int {
+	t.Helper()
+	resp := v.do(t, "GET", path, token, nil)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// waitSealed waits until Vault answers again, sealed.
+func (v vaultClient) waitSealed(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequest("GET", v.base+"sys/seal-status", nil)
+		if resp, err := v.client.Do(req); err == nil {
+			var s struct{ Sealed bool }
+			err = json.NewDecoder(resp.Body).Decode(&s)
+			resp.Body.Close()
+			if err == nil && s.Sealed {
+				return
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatal(fmt.Errorf("vault did not come back sealed within a minute"))
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -89,6 +90,75 @@ func TestVaultRehearsal(t *testing.T) {
 	if ops := ru.up(t, "vault: up after the unseal", optup.ExpectNoChanges()); len(ops) != 0 {
 		t.Errorf("an up after the unseal did %v", ops)
 	}
+
+	// The README's root-token rotation: key holders make a root token, the operator sets vaultRootToken,
+	// `up` re-runs the root-only steps once (a new program credential) and they revoke the token; the
+	// operator unsets it and the next up is a no-op, not a failure.
+	root := v.generateRoot(t, ru.unsealKeys(t))
+	ru.set(t, "vaultRootToken", root, true)
+	ops = ru.up(t, "vault: up with a new root token")
+	for _, step := range []string{"vault-credential", "vault-revoke-root"} {
+		if !strings.Contains(ops[step], "replace") {
+			t.Errorf("a new root token: %s %q, want a replacement", step, ops[step])
+		}
+	}
+	if code := v.status(t, "auth/token/lookup-self", root); code != 403 {
+		t.Errorf("the supplied root token still works after the up: %d", code)
+	}
+	if err := ru.stack.RemoveConfig(context.Background(), stacks.Namespace+":vaultRootToken"); err != nil {
+		t.Fatal(err)
+	}
+	if ops := ru.up(t, "vault: up after unsetting vaultRootToken", optup.ExpectNoChanges()); len(ops) != 0 {
+		t.Errorf("unsetting vaultRootToken did %v", ops)
+	}
+}
+
+// unsealKeys are the key holders' keys, from init's answer in the outputs.
+func (ru *run) unsealKeys(t *testing.T) []string {
+	t.Helper()
+	var init struct {
+		Keys []string `json:"unseal_keys_b64"`
+	}
+	if err := json.Unmarshal([]byte(ru.output(t, "vaultInitJson")), &init); err != nil || len(init.Keys) == 0 {
+		t.Fatalf("vaultInitJson: %v", err)
+	}
+	return init.Keys
+}
+
+// generateRoot is `vault operator generate-root` as key holders run it: start an attempt, give keys
+// until Vault has its threshold, decode the answer with the attempt's one-time password.
+func (v vaultClient) generateRoot(t *testing.T, keys []string) string {
+	t.Helper()
+	var attempt struct {
+		Nonce string `json:"nonce"`
+		OTP   string `json:"otp"`
+	}
+	v.call(t, "PUT", "sys/generate-root/attempt", "", map[string]string{}, &attempt)
+	var progress struct {
+		Complete     bool   `json:"complete"`
+		EncodedToken string `json:"encoded_token"`
+	}
+	for _, k := range keys {
+		v.call(t, "PUT", "sys/generate-root/update", "", map[string]string{"key": k, "nonce": attempt.Nonce}, &progress)
+		if progress.Complete {
+			break
+		}
+	}
+	if !progress.Complete {
+		t.Fatal("generate-root did not complete with every key")
+	}
+	enc, err := base64.RawStdEncoding.DecodeString(progress.EncodedToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(enc) != len(attempt.OTP) {
+		t.Fatalf("encoded token of %d bytes for an OTP of %d", len(enc), len(attempt.OTP))
+	}
+	token := make([]byte, len(enc))
+	for i := range enc {
+		token[i] = enc[i] ^ attempt.OTP[i]
+	}
+	return string(token)
 }
 
 // vault is Vault's HTTP API as the operator's machine reaches it, trusting only the stack's Vault CA.

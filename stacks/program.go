@@ -54,7 +54,8 @@ const (
 
 // PhaseProgram is the program up to phase, from the same configuration. Its outputs are each server's
 // address and SSH host key, by host name (<host>-ipv4, <host>-host-public-key), and from PhaseVault on
-// Vault's address, CA certificate, whether the root token is revoked and the consumers' role IDs.
+// Vault's address, CA certificate, whether the root token is revoked, the consumers' role IDs and init's
+// answer (secret: the key holders' unseal keys, as in the full program's outputs).
 func PhaseProgram(phase Phase) pulumi.RunFunc {
 	return func(ctx *pulumi.Context) error {
 		cfg, err := LoadConfig(ctx)
@@ -90,6 +91,7 @@ func PhaseProgram(phase Phase) pulumi.RunFunc {
 			ctx.Export("vaultCaCert", g.secrets.CACertPEM)
 			ctx.Export("vaultRootTokenRevoked", g.secrets.RootTokenRevoked)
 			ctx.Export("vaultConsumerRoleIds", g.secrets.ConsumerRoleIDs)
+			ctx.Export("vaultInitJson", g.secrets.InitOutput)
 		}
 		return nil
 	}

@@ -114,14 +114,8 @@ func start(t *testing.T, program pulumi.RunFunc) *run {
 	for k, v := range secrets {
 		ru.set(t, k, v, true)
 	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ru.operator, err = ssh.NewSignerFromKey(priv); err != nil {
-		t.Fatal(err)
-	}
-	pub := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(ru.operator.PublicKey()))) + " rehearsal-operator"
+	var pub string
+	ru.operator, pub = newOperatorKey(t, "rehearsal-operator")
 	ru.setJSON(t, "sshPublicKeys", []string{pub})
 	ru.setJSON(t, "adminCidrs", []string{r.Subnet})
 	return ru
@@ -367,4 +361,30 @@ func (ru *run) urn(t *testing.T, typ, name string) string {
 	}
 	t.Fatalf("no %s named %s in the state", typ, name)
 	return ""
+}
+
+// newOperatorKey makes an operator's SSH key: its signer and its authorized_keys line.
+func newOperatorKey(t *testing.T, comment string) (ssh.Signer, string) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signer, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))) + " " + comment
+}
+
+// refuses reports whether the host refuses the signer's key.
+func (h host) refuses(signer ssh.Signer) bool {
+	c := *h.config
+	c.Auth = []ssh.AuthMethod{ssh.PublicKeys(signer)}
+	client, err := ssh.Dial("tcp", h.addr, &c)
+	if err == nil {
+		client.Close()
+		return false
+	}
+	return strings.Contains(err.Error(), "unable to authenticate")
 }

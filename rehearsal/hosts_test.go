@@ -72,6 +72,29 @@ func TestHostsRehearsal(t *testing.T) {
 		t.Errorf("an up after the rotation did %v", ops)
 	}
 
+	// An operator leaves, another joins: sshPublicKeys changes and one up carries it to every running
+	// server (Hetzner installs keys at creation only); nothing else runs.
+	oldOperator := ru.operator
+	var pub string
+	ru.operator, pub = newOperatorKey(t, "rehearsal-operator-2")
+	ru.setJSON(t, "sshPublicKeys", []string{pub})
+	ops = ru.up(t, "hosts: operator keys changed")
+	for name, op := range ops {
+		if strings.HasSuffix(name, "-authorized-keys") || strings.HasPrefix(name, "hetzner-operator-") {
+			continue
+		}
+		t.Errorf("an operator key change did %s %s", op, name)
+	}
+	for _, name := range hosts {
+		h := ru.host(t, name)
+		if keys := h.run(t, "cat /root/.ssh/authorized_keys"); !strings.Contains(keys, "rehearsal-operator-2") {
+			t.Errorf("%s: the new operator is not authorized:\n%s", name, keys)
+		}
+		if !h.refuses(oldOperator) {
+			t.Errorf("%s still accepts the removed operator's key", name)
+		}
+	}
+
 	if *stack == "prod" {
 		// Prod's servers are protected: destroy refuses them (the rehearsal's cleanup removes the containers).
 		if err := ru.tryDestroy(t); err == nil || !strings.Contains(err.Error(), "cannot be deleted") {

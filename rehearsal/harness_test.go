@@ -18,7 +18,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/hoodcloud/infra/internal/engine"
@@ -56,8 +55,9 @@ type run struct {
 	operator ssh.Signer
 }
 
-// start prepares a rehearsal of program for the -stack flag's stack, or skips when -rehearse is not set.
-func start(t *testing.T, program pulumi.RunFunc) *run {
+// start prepares a rehearsal of the program's phase for the -stack flag's stack, or skips when -rehearse
+// is not set.
+func start(t *testing.T, phase stacks.Phase) *run {
 	t.Helper()
 	if !*rehearse {
 		t.Skip("the rehearsal is opt-in: make rehearse (go test ./rehearsal -rehearse)")
@@ -74,7 +74,7 @@ func start(t *testing.T, program pulumi.RunFunc) *run {
 	})
 	plugin := filepath.Join(os.Getenv("HOME"), ".docker/cli-plugins/docker-compose")
 	r, err := Start(ctx, Options{RepoRoot: repoRoot, WorkDir: t.TempDir(), ComposePlugin: plugin, Log: os.Stderr,
-		CacheDir: filepath.Join(os.Getenv("HOME"), ".cache/hoodcloud-rehearsal")})
+		CacheDir: filepath.Join(os.Getenv("HOME"), ".cache/hoodcloud-rehearsal"), Services: phase != stacks.PhaseHosts})
 	if r != nil {
 		t.Cleanup(func() {
 			if err := r.Close(context.Background()); err != nil {
@@ -102,7 +102,7 @@ func start(t *testing.T, program pulumi.RunFunc) *run {
 	st, err := engine.Open(ctx, engine.Options{
 		Toolchain: r.Toolchain, Plugins: engine.Rehearsal, ProjectDir: dir, Stack: *stack,
 		BackendURL: "file://" + t.TempDir(), Passphrase: passphrase, Env: r.Env(),
-	}, program)
+	}, stacks.PhaseProgram(phase))
 	if err != nil {
 		t.Fatal(err)
 	}

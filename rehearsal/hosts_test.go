@@ -16,7 +16,7 @@ import (
 // pulumi-command runs each step's update command, which prints nothing) and leaves the hosts accepting
 // exactly the new generations; destroy removes every container.
 func TestHostsRehearsal(t *testing.T) {
-	ru := start(t, stacks.PhaseProgram(stacks.PhaseHosts))
+	ru := start(t, stacks.PhaseHosts)
 	ops := ru.up(t, "hosts: first up")
 	hosts := ru.hostNames(t)
 	if len(hosts) != map[string]int{"staging": 1, "prod": 2}[*stack] {

@@ -54,6 +54,8 @@ type Options struct {
 	ComposePlugin string
 	// CacheDir keeps what is built once per machine (the registry binary).
 	CacheDir string
+	// Services starts the registries and pushes the services' images (every phase after hosts).
+	Services bool
 	// Log receives the progress of each phase.
 	Log io.Writer
 }
@@ -79,23 +81,26 @@ func Start(ctx context.Context, o Options) (*Rehearsal, error) {
 	if err := r.createNetwork(ctx); err != nil {
 		return r, err
 	}
-	if r.Registries, err = r.startRegistries(ctx, o); err != nil {
-		return r, err
+	settings := map[string]any{
+		"network": r.Network, "subnet": r.Subnet, "image": r.Image, "label": "org.hoodcloud.rehearsal=" + r.Name,
 	}
-	r.Phase("images")
-	vaultImg, err := vaultImage(ctx, o, filepath.Join(tc.Dir, "bin", "vault"))
-	if err != nil {
-		return r, err
-	}
-	if err := r.Registries.push(ctx, r.Registries.Mirror, vaultImg, vault.DefaultImage); err != nil {
-		return r, err
+	if o.Services {
+		if r.Registries, err = r.startRegistries(ctx, o); err != nil {
+			return r, err
+		}
+		r.Phase("images")
+		vaultImg, err := vaultImage(ctx, o, filepath.Join(tc.Dir, "bin", "vault"))
+		if err != nil {
+			return r, err
+		}
+		if err := r.Registries.push(ctx, r.Registries.Mirror, vaultImg, vault.DefaultImage); err != nil {
+			return r, err
+		}
+		settings["registryMirror"] = r.Registries.Mirror.Addr
+		settings["insecureRegistries"] = []string{r.Registries.Mirror.Addr, r.Registries.Private.Addr}
 	}
 	r.Settings = filepath.Join(o.WorkDir, "rehearsal.json")
-	b, err := json.Marshal(map[string]any{
-		"network": r.Network, "subnet": r.Subnet, "image": r.Image, "label": "org.hoodcloud.rehearsal=" + r.Name,
-		"registryMirror":     r.Registries.Mirror.Addr,
-		"insecureRegistries": []string{r.Registries.Mirror.Addr, r.Registries.Private.Addr},
-	})
+	b, err := json.Marshal(settings)
 	if err != nil {
 		return nil, err
 	}

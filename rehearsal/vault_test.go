@@ -26,7 +26,7 @@ import (
 // the next up fails with Vault's own message, and the README's remedy (`up --replace` of the unseal step)
 // converges.
 func TestVaultRehearsal(t *testing.T) {
-	ru := start(t, stacks.PhaseProgram(stacks.PhaseVault))
+	ru := start(t, stacks.PhaseVault)
 	ops := ru.up(t, "vault: first up")
 	for _, step := range []string{"vault-install", "vault-init", "vault-unseal", "vault-credential", "vault-revoke-root"} {
 		if ops[step] != "create" {

@@ -72,7 +72,12 @@ func start(t *testing.T, phase stacks.Phase) *run {
 			t.Errorf("the rehearsal changed the host's cgroup mounts:\nbefore:\n%s\nafter:\n%s", cgroupsBefore, after)
 		}
 	})
-	plugin := filepath.Join(os.Getenv("HOME"), ".docker/cli-plugins/docker-compose")
+	// The Compose v2 plugin the host image ships: the one this machine's docker CLI uses (make rehearse
+	// passes its path), else where `make compose-plugin` installs it.
+	plugin := os.Getenv("HOODCLOUD_COMPOSE_PLUGIN")
+	if plugin == "" {
+		plugin = filepath.Join(os.Getenv("HOME"), ".docker/cli-plugins/docker-compose")
+	}
 	r, err := Start(ctx, Options{RepoRoot: repoRoot, WorkDir: t.TempDir(), ComposePlugin: plugin, Log: os.Stderr,
 		CacheDir: filepath.Join(os.Getenv("HOME"), ".cache/hoodcloud-rehearsal"), Services: phase != stacks.PhaseHosts})
 	if r != nil {
@@ -289,14 +294,29 @@ func (ru *run) hostNames(t *testing.T) []string {
 	return names
 }
 
-// hostCgroupMounts lists this machine's cgroup mounts (the test runs in the host's mount namespace).
+// hostCgroupMounts lists this machine's cgroup mounts and the kernel's cgroup hierarchies (a hierarchy a
+// server's systemd created would show in /proc/cgroups even where no mount of it is visible here), and
+// proves the host's Docker still reads its containers' cgroups.
 func hostCgroupMounts(t *testing.T) string {
 	t.Helper()
+	if out, err := command(context.Background(), "", "docker", "stats", "--no-stream", "--format", "{{.Name}}"); err != nil {
+		t.Errorf("the host's docker stats fails: %v\n%s", err, out)
+	}
+	hier, err := os.ReadFile("/proc/cgroups")
+	if err != nil {
+		t.Fatal(err)
+	}
 	b, err := os.ReadFile("/proc/self/mounts")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var lines []string
+	for _, l := range strings.Split(string(hier), "\n") {
+		// subsys_name hierarchy num_cgroups enabled: the cgroup count changes with every container.
+		if f := strings.Fields(l); len(f) == 4 {
+			lines = append(lines, "hierarchy "+f[0]+" "+f[1]+" "+f[3])
+		}
+	}
 	for _, l := range strings.Split(string(b), "\n") {
 		if f := strings.Fields(l); len(f) > 3 && strings.HasPrefix(f[1], "/sys/fs/cgroup") {
 			lines = append(lines, l)

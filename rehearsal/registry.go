@@ -76,7 +76,7 @@ func (r *Rehearsal) startRegistries(ctx context.Context, o Options) (*Registries
 		return nil, err
 	}
 	htpasswd := filepath.Join(o.WorkDir, "htpasswd")
-	if err := os.WriteFile(htpasswd, []byte(regs.User+":"+string(hash)+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(htpasswd, []byte(regs.User+":"+string(hash)+"\n"), 0o600); err != nil {
 		return nil, err
 	}
 	if regs.Private, err = r.runRegistry(ctx, image, "private", 11, map[string]string{

@@ -82,7 +82,7 @@ func Start(ctx context.Context, o Options) (*Rehearsal, error) {
 		return r, err
 	}
 	settings := map[string]any{
-		"network": r.Network, "subnet": r.Subnet, "image": r.Image, "label": "org.hoodcloud.rehearsal=" + r.Name,
+		"network": r.Network, "subnet": r.Subnet, "image": r.Image, "label": "org.hoodcloud.rehearsal=" + r.Name, "run": r.Name,
 	}
 	if o.Services {
 		if r.Registries, err = r.startRegistries(ctx, o); err != nil {
@@ -102,7 +102,7 @@ func Start(ctx context.Context, o Options) (*Rehearsal, error) {
 	r.Settings = filepath.Join(o.WorkDir, "rehearsal.json")
 	b, err := json.Marshal(settings)
 	if err != nil {
-		return nil, err
+		return r, err
 	}
 	return r, os.WriteFile(r.Settings, b, 0o600)
 }

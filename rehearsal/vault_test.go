@@ -60,7 +60,7 @@ func TestVaultRehearsal(t *testing.T) {
 		if code := v.status(t, "secret/data/"+own, login.Auth.ClientToken); code != 200 {
 			t.Errorf("%s cannot read its own secret/%s: %d", consumer, own, code)
 		}
-		for other, path := range map[string]string{"payment": "payment/stripe", "control-plane": "control-plane/hetzner"} {
+		for other, path := range map[string]string{"payment": "payment/stripe", "control-plane": "control-plane/hetzner", "certbot": "infra/certbot/cloudflare"} {
 			if other == consumer {
 				continue
 			}

@@ -28,6 +28,8 @@ var (
 	revokeTemplate string
 	//go:embed scripts/init-escrow-clear.sh.tmpl
 	initEscrowClearTemplate string
+	//go:embed scripts/root-token-still-set.sh
+	rootTokenStillSet string
 	//go:embed scripts/approle-files.sh.tmpl
 	appRoleFilesTemplate string
 	//go:embed scripts/approle-files-remove.sh.tmpl
@@ -162,6 +164,8 @@ func RenderConsumerPolicy(c Consumer) (string, error) {
 // scriptSet holds the rendered scripts of the Vault host's steps.
 type scriptSet struct {
 	Install, Init, InitEscrowClear, Unseal, Credential, Revoke string
+	// RootTokenStillSet is the root-only steps' update command while a root token is configured.
+	RootTokenStillSet string
 }
 
 // initParams decide the init command line.
@@ -185,6 +189,7 @@ func renderLib(l layout, tlsServerName string) (string, error) {
 // renderScripts renders every Vault-host script for one set of arguments.
 func renderScripts(l layout, tlsServerName string, ip initParams) (scriptSet, error) {
 	var s scriptSet
+	s.RootTokenStillSet = rootTokenStillSet
 	lib, err := renderLib(l, tlsServerName)
 	if err != nil {
 		return s, err

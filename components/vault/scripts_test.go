@@ -426,7 +426,7 @@ func allRendered(t *testing.T) map[string]string {
 			t.Fatal(err)
 		}
 		for name, text := range map[string]string{"install": s.Install, "init": s.Init, "init-escrow-clear": s.InitEscrowClear, "unseal": s.Unseal,
-			"credential": s.Credential, "revoke-root": s.Revoke} {
+			"credential": s.Credential, "revoke-root": s.Revoke, "root-token-still-set": s.RootTokenStillSet} {
 			out[variant+"/"+name] = text
 		}
 	}

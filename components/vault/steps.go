@@ -197,9 +197,10 @@ func rootOnlyStep(configured pulumi.StringInput, script string, rootToken pulumi
 	if configured == nil {
 		return step, []pulumi.ResourceOption{remotestep.Frozen()}
 	}
-	// With a token, a rotated deploy key updates them: they run their own script again (their stdout is
-	// the program's credential and the revocation, which nothing else can print), with the token given.
-	step.Unchanged = pulumi.String(script)
+	// With a token, a connection-only change (a rotated deploy key) is an update. Their stdout is the
+	// program's credential and the revocation, which nothing else can print, and the token was revoked by
+	// the up that used it: the update fails at once saying to unset the token first.
+	step.Unchanged = pulumi.String(rootTokenStillSet)
 	step.Hashes = []pulumi.StringInput{configured.ToStringOutput().ApplyT(func(token string) string {
 		return contenthash.Of("vault root token", token)
 	}).(pulumi.StringOutput)}

@@ -3,6 +3,7 @@ package vault
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"reflect"
 	"regexp"
 	"sort"
@@ -76,7 +77,7 @@ func TestInventory(t *testing.T) {
 	}
 	init := r.rec.MustNamed(t, cmdType, "vault-init")
 	// Frozen: no input may update it, since an update replaces its stdout (the keys) with another's.
-	if d := cmp.Diff([]string{"create", "update", "triggers", "connection", "stdin", "logging", "addPreviousOutputInEnv"}, init.IgnoreChanges); d != "" {
+	if d := cmp.Diff([]string{"create", "update", "delete", "triggers", "connection", "stdin", "environment", "logging", "addPreviousOutputInEnv"}, init.IgnoreChanges); d != "" {
 		t.Errorf("init ignoreChanges (-want +got):\n%s", d)
 	}
 }
@@ -312,6 +313,17 @@ func TestStepsReceiveKeysAndTokenOnStdin(t *testing.T) {
 	}
 	if got := testkit.Plain(r.rec.MustNamed(t, cmdType, "vault-unseal").Inputs["stdin"]).StringValue(); got != "a2V5LTE=\na2V5LTI=\n" {
 		t.Errorf("unseal stdin = %q", got)
+	}
+	// While a token is set, a connection-only change (a rotated deploy key) must not run the root steps
+	// with the token their last run revoked: their update command fails at once, saying what to do.
+	for _, name := range []string{"vault-credential", "vault-revoke-root"} {
+		if got := r.rec.MustNamed(t, cmdType, name).Inputs["update"].StringValue(); got != rootTokenStillSet {
+			t.Errorf("%s update command = %q, want the root-token-still-set guard", name, got)
+		}
+	}
+	guard := exec.Command("bash", "-c", rootTokenStillSet)
+	if out, err := guard.CombinedOutput(); err == nil || !strings.Contains(string(out), "pulumi config rm vaultRootToken") {
+		t.Errorf("the guard: %v %s", err, out)
 	}
 	// Files for install: the bundle carries every file, the key among them, and is secret.
 	install := r.rec.MustNamed(t, cmdType, "vault-install")

@@ -160,5 +160,5 @@ func keyedHashes(key pulumi.StringInput, hashes []pulumi.StringInput) pulumi.Str
 // runs with the inputs it was frozen with, so it dials with the deploy key of its first run (see the
 // README's deploy-key rotation for what that means for `--replace`).
 func Frozen() pulumi.ResourceOption {
-	return pulumi.IgnoreChanges([]string{"create", "update", "triggers", "connection", "stdin", "logging", "addPreviousOutputInEnv"})
+	return pulumi.IgnoreChanges([]string{"create", "update", "delete", "triggers", "connection", "stdin", "environment", "logging", "addPreviousOutputInEnv"})
 }

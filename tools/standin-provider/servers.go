@@ -42,6 +42,9 @@ type settings struct {
 	InsecureRegistries []string `json:"insecureRegistries"`
 	// Label marks every container and volume the rehearsal makes, for its cleanup.
 	Label string `json:"label"`
+	// Run names the rehearsal run: its servers' containers are <Run>-<server>, so two runs on one machine
+	// never touch each other's.
+	Run string `json:"run"`
 }
 
 func newServers(settingsFile string) (*servers, error) {
@@ -53,8 +56,8 @@ func newServers(settingsFile string) (*servers, error) {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, fmt.Errorf("%s: %w", settingsFile, err)
 	}
-	if _, err := netip.ParsePrefix(s.Subnet); err != nil || s.Network == "" || s.Image == "" || s.Label == "" {
-		return nil, fmt.Errorf("%s: expected network, subnet, image and label, found %+v", settingsFile, s)
+	if _, err := netip.ParsePrefix(s.Subnet); err != nil || s.Network == "" || s.Image == "" || s.Label == "" || s.Run == "" {
+		return nil, fmt.Errorf("%s: expected network, subnet, image, label and run, found %+v", settingsFile, s)
 	}
 	state := filepath.Join(filepath.Dir(settingsFile), "hcloud-state")
 	for _, d := range []string{"sshkeys", "ips", "addresses"} {
@@ -164,8 +167,8 @@ func (s *servers) serverAddress(inputs resource.PropertyMap) (string, error) {
 	return string(b), nil
 }
 
-// container is the container name of a server.
-func (s *servers) container(server string) string { return "hoodcloud-rehearsal-" + server }
+// container is the container name of a server in this run.
+func (s *servers) container(server string) string { return s.Run + "-" + server }
 
 // run starts the server's container with the flags ../shared/reference/containers-as-servers.md measured
 // (never --privileged, never the host's cgroups), after writing its NoCloud seed and Docker options.
@@ -188,7 +191,11 @@ func (s *servers) run(id string, inputs resource.PropertyMap, addr string) error
 	}
 	args := []string{"create", "--name", name, "--hostname", server,
 		"--label", s.Label, "--label", "org.hoodcloud.rehearsal.server=" + server, "--network", s.Network, "--ip", addr,
-		"--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
+		// Every capability systemd and a nested Docker use, none that reaches past the container's
+		// namespaces into the host: the clock, kernel modules, reboot, the kernel log, raw I/O, MAC policy.
+		"--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE", "--cap-drop", "SYS_TIME", "--cap-drop", "SYS_MODULE",
+		"--cap-drop", "SYS_BOOT", "--cap-drop", "SYSLOG", "--cap-drop", "SYS_RAWIO", "--cap-drop", "MAC_ADMIN",
+		"--cap-drop", "MAC_OVERRIDE",
 		"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
 		"--cgroupns=private", "--tmpfs", "/run", "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3",
 		"--volume", name + "-varlib:/var/lib/docker", s.Image}

@@ -53,7 +53,7 @@ func TestSeedArchive(t *testing.T) {
 func TestPrimaryIPAddresses(t *testing.T) {
 	dir := t.TempDir()
 	settings := filepath.Join(dir, "rehearsal.json")
-	if err := os.WriteFile(settings, []byte(`{"network":"n","subnet":"172.30.5.0/24","image":"i","label":"l=x"}`), 0o600); err != nil {
+	if err := os.WriteFile(settings, []byte(`{"network":"n","subnet":"172.30.5.0/24","image":"i","label":"l=x","run":"r"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	s, err := newServers(settings)

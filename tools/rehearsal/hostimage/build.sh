@@ -33,9 +33,17 @@ fi
 
 work=$(mktemp -d /var/tmp/hoodcloud-hostimage.XXXXXX)
 root="$work/rootfs"
+# Never delete through a mount: debootstrap and the chroot mount /proc (and debootstrap /sys) inside root.
 cleanup() {
-  umount "$root/proc" 2>/dev/null || true
-  rm -rf "$work"
+  local m
+  for m in proc sys dev/pts dev; do
+    umount -R "$root/$m" 2>/dev/null || true
+  done
+  if findmnt -R --noheadings --output TARGET | grep -q "^$root"; then
+    echo "hostimage: $root still has mounts; left in place, not deleted" >&2
+    return
+  fi
+  rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 
@@ -73,7 +81,7 @@ install -m 0644 "$here/files/docker-compose-v2.control" "$pkg/DEBIAN/control"
 archive="$root/var/lib/hoodcloud-rehearsal/apt"
 install -d "$archive"
 dpkg-deb --root-owner-group --build "$pkg" "$archive/docker-compose-v2.deb" >/dev/null
-(cd "$archive" && dpkg-scanpackages --multiversion . /dev/null >Packages 2>/dev/null)
+(cd "$archive" && dpkg-scanpackages --multiversion . /dev/null >Packages)
 chroot "$root" dpkg -i /var/lib/hoodcloud-rehearsal/apt/docker-compose-v2.deb >/dev/null
 
 # apt reads only the local archive; debootstrap's sources (this machine's mirror) go.

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -53,6 +54,7 @@ type run struct {
 	dir      string
 	stack    auto.Stack
 	operator ssh.Signer
+	backend  string
 }
 
 // start prepares a rehearsal of the program's phase for the -stack flag's stack, or skips when -rehearse
@@ -104,14 +106,15 @@ func start(t *testing.T, phase stacks.Phase) *run {
 		t.Fatal(err)
 	}
 	t.Chdir(dir)
+	backend := "file://" + t.TempDir()
 	st, err := engine.Open(ctx, engine.Options{
 		Toolchain: r.Toolchain, Plugins: engine.Rehearsal, ProjectDir: dir, Stack: *stack,
-		BackendURL: "file://" + t.TempDir(), Passphrase: passphrase, Env: r.Env(),
+		BackendURL: backend, Passphrase: passphrase, Env: r.Env(),
 	}, stacks.PhaseProgram(phase))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ru := &run{r: r, dir: dir, stack: st}
+	ru := &run{r: r, dir: dir, stack: st, backend: backend}
 	secrets, err := testkit.LoadSecretFixtures(repoRoot)
 	if err != nil {
 		t.Fatal(err)
@@ -407,4 +410,55 @@ func (h host) refuses(signer ssh.Signer) bool {
 		return false
 	}
 	return strings.Contains(err.Error(), "unable to authenticate")
+}
+
+// deployKey reads a deploy-key generation's private key (hetzner-deploy-key-g<gen>) from the state, as
+// `pulumi stack export --show-secrets` gives it.
+func (ru *run) deployKey(t *testing.T, gen int) ssh.Signer {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(ru.r.Toolchain.Dir, "bin", "pulumi"), "stack", "export", "--show-secrets", "--stack", ru.stack.Name())
+	cmd.Dir = ru.dir
+	cmd.Env = append(os.Environ(), "PULUMI_BACKEND_URL="+ru.backend, "PULUMI_CONFIG_PASSPHRASE="+passphrase,
+		"PULUMI_HOME="+ru.r.Toolchain.Home(engine.Rehearsal), "PULUMI_SKIP_UPDATE_CHECK=true")
+	export, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pulumi stack export: %v", err)
+	}
+	var dep struct {
+		Deployment json.RawMessage `json:"deployment"`
+	}
+	if err := json.Unmarshal(export, &dep); err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		Resources []struct {
+			URN     string         `json:"urn"`
+			Outputs map[string]any `json:"outputs"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(dep.Deployment, &state); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range state.Resources {
+		if !strings.HasSuffix(r.URN, fmt.Sprintf("tls:index/privateKey:PrivateKey::hetzner-deploy-key-g%d", gen)) {
+			continue
+		}
+		// A secret exports as a secret object whose plaintext is the JSON of its value.
+		var pem string
+		if obj, ok := r.Outputs["privateKeyOpenssh"].(map[string]any); ok {
+			if plain, ok := obj["plaintext"].(string); ok {
+				_ = json.Unmarshal([]byte(plain), &pem)
+			}
+		}
+		if pem == "" {
+			t.Fatalf("deploy key g%d: no privateKeyOpenssh in the export", gen)
+		}
+		signer, err := ssh.ParsePrivateKey([]byte(pem))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return signer
+	}
+	t.Fatalf("no deploy key g%d in the state", gen)
+	return nil
 }

@@ -51,6 +51,7 @@ func TestHostsRehearsal(t *testing.T) {
 		t.Errorf("a second up did %v", ops)
 	}
 
+	g1 := ru.deployKey(t, 1)
 	ru.set(t, "deployKeyGeneration", "2", false)
 	ops = ru.up(t, "hosts: deploy-key rotation")
 	for _, name := range hosts {
@@ -66,6 +67,12 @@ func TestHostsRehearsal(t *testing.T) {
 		keys := ru.host(t, name).run(t, "cat /root/.ssh/authorized_keys")
 		if strings.Contains(keys, "-deploy-g1") || !strings.Contains(keys, "-deploy-g2") || !strings.Contains(keys, "-deploy-g3") {
 			t.Errorf("%s: after the rotation authorized_keys is:\n%s", name, keys)
+		}
+		if !ru.host(t, name).refuses(g1) {
+			t.Errorf("%s still accepts the rotated-out deploy key", name)
+		}
+		if ru.host(t, name).refuses(ru.deployKey(t, 2)) {
+			t.Errorf("%s refuses the current deploy key", name)
 		}
 	}
 	if ops := ru.up(t, "hosts: up after the rotation", optup.ExpectNoChanges()); len(ops) != 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hoodcloud/infra/internal/engine"
 	"github.com/hoodcloud/infra/internal/testkit"
@@ -77,6 +78,13 @@ type project struct {
 // test's working directory becomes the project directory, as it is for `pulumi` run in a project.
 func newProject(t *testing.T, stack string, p engine.Plugins) *project {
 	t.Helper()
+	return openProject(t, stack, p, stacks.Program)
+}
+
+// openProject is newProject with another program than stacks.Program (an earlier program's shape, for
+// upgrade tests).
+func openProject(t *testing.T, stack string, p engine.Plugins, program pulumi.RunFunc) *project {
+	t.Helper()
 	tc := toolchain(t)
 	root := repoRoot
 	dir := projectDir(t, stack)
@@ -93,7 +101,7 @@ func newProject(t *testing.T, stack string, p engine.Plugins) *project {
 		Toolchain: tc, Plugins: p, ProjectDir: dir, Stack: stack,
 		BackendURL: pr.backend, Passphrase: passphrase,
 		Env: map[string]string{"HOODCLOUD_STANDIN_JOURNAL": pr.journal, "HOODCLOUD_STANDIN_STDOUT": stdoutFile},
-	}, stacks.Program)
+	}, program)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,24 +115,10 @@ func newProject(t *testing.T, stack string, p engine.Plugins) *project {
 	return pr
 }
 
-// projectDir lays out a temporary project directory for stack: copies of Pulumi.yaml and the committed
-// stack file (the engine may write to them) and the repository's testdata.
+// projectDir lays out a temporary project directory for stack (testkit.ProjectDir).
 func projectDir(t *testing.T, stack string) string {
 	t.Helper()
-	dir := t.TempDir()
-	for _, f := range []string{"Pulumi.yaml", "Pulumi." + stack + ".yaml"} {
-		b, err := os.ReadFile(filepath.Join(repoRoot, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Symlink(filepath.Join(repoRoot, "testdata"), filepath.Join(dir, "testdata")); err != nil {
-		t.Fatal(err)
-	}
-	return dir
+	return testkit.ProjectDir(t, repoRoot, stack)
 }
 
 func (p *project) setSecret(t *testing.T, key, value string) {

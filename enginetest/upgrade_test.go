@@ -6,14 +6,12 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/hoodcloud/infra/components/hcloudbase"
 	"github.com/hoodcloud/infra/internal/engine"
-	"github.com/hoodcloud/infra/internal/testkit"
 )
 
 // A stack made before deploy keys had generations keeps its deploy key: generation 1 takes over the old
@@ -21,27 +19,7 @@ import (
 // every server already has. The old program is reproduced as it registered the key: a child
 // "hetzner-deploy-key" of the hoodcloud:hetzner:Base component "hetzner".
 func TestDeployKeyGenerationOneKeepsTheOldKey(t *testing.T) {
-	tc := toolchain(t)
-	dir := projectDir(t, "staging")
-	t.Chdir(dir)
-	backend := "file://" + t.TempDir()
-	open := func(program pulumi.RunFunc) auto.Stack {
-		t.Helper()
-		st, err := engine.Open(context.Background(), engine.Options{
-			Toolchain: tc, Plugins: engine.StandIn, ProjectDir: dir, Stack: "staging",
-			BackendURL: backend, Passphrase: passphrase,
-		}, program)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
-	// The project declares required secrets; the stack has them as any stack does.
-	secrets, err := testkit.LoadSecretFixtures(repoRoot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := open(func(ctx *pulumi.Context) error {
+	old := openProject(t, "staging", engine.StandIn, func(ctx *pulumi.Context) error {
 		base := &struct{ pulumi.ResourceState }{}
 		if err := ctx.RegisterComponentResource(hcloudbase.TypeToken, "hetzner", base); err != nil {
 			return err
@@ -49,22 +27,22 @@ func TestDeployKeyGenerationOneKeepsTheOldKey(t *testing.T) {
 		_, err := tls.NewPrivateKey(ctx, "hetzner-deploy-key", &tls.PrivateKeyArgs{Algorithm: pulumi.String("ED25519")}, pulumi.Parent(base))
 		return err
 	})
-	for k, v := range secrets {
-		if err := old.SetConfig(context.Background(), k, auto.ConfigValue{Value: v, Secret: true}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := old.Up(context.Background()); err != nil {
-		t.Fatalf("the old program's up: %v", err)
-	}
+	old.up(t)
 
-	current := open(func(ctx *pulumi.Context) error {
+	// The same stack, state and directory, driven by today's component.
+	current, err := engine.Open(context.Background(), engine.Options{
+		Toolchain: toolchain(t), Plugins: engine.StandIn, ProjectDir: old.dir, Stack: old.stack,
+		BackendURL: old.backend, Passphrase: passphrase,
+	}, func(ctx *pulumi.Context) error {
 		_, err := hcloudbase.New(ctx, "hetzner", &hcloudbase.Args{
 			NamePrefix: "hoodcloud-staging", DeployKeyGeneration: 1,
 			OperatorKeys: []string{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEaiXJ7LlZkR6dPk0xHGkqn0yjpXl3i4F7f0PjGbqKXc operator"},
 		})
 		return err
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ch := make(chan events.EngineEvent)
 	ops := map[string]string{}
 	done := make(chan struct{})

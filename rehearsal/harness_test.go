@@ -92,19 +92,7 @@ func start(t *testing.T, phase stacks.Phase) *run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	for _, f := range []string{"Pulumi.yaml", "Pulumi." + *stack + ".yaml"} {
-		b, err := os.ReadFile(filepath.Join(repoRoot, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.Symlink(filepath.Join(repoRoot, "testdata"), filepath.Join(dir, "testdata")); err != nil {
-		t.Fatal(err)
-	}
+	dir := testkit.ProjectDir(t, repoRoot, *stack)
 	t.Chdir(dir)
 	backend := "file://" + t.TempDir()
 	st, err := engine.Open(ctx, engine.Options{

@@ -170,17 +170,34 @@ func watch() (chan events.EngineEvent, *steps) {
 	return ch, s
 }
 
-// up runs `pulumi up` and returns what it did per resource; a failed up fails the test.
+// up runs `pulumi up` as the named phase and returns what it did per resource; a failed up fails the test.
 func (ru *run) up(t *testing.T, phase string, opts ...optup.Option) map[string]string {
 	t.Helper()
 	ru.r.Phase(phase)
+	ops, err := ru.upOps(opts...)
+	if err != nil {
+		t.Fatalf("%s: %v", phase, err)
+	}
+	return ops
+}
+
+// tryUp runs `pulumi up` and returns its error (with the engine's error diagnostics).
+func (ru *run) tryUp(t *testing.T, opts ...optup.Option) error {
+	t.Helper()
+	_, err := ru.upOps(opts...)
+	return err
+}
+
+// upOps runs `pulumi up` and returns what it did per resource, or its error with the engine's error
+// diagnostics.
+func (ru *run) upOps(opts ...optup.Option) (map[string]string, error) {
 	ch, s := watch()
 	_, err := ru.stack.Up(context.Background(), append(opts, optup.EventStreams(ch))...)
 	<-s.done
 	if err != nil {
-		t.Fatalf("%s: %v\n%s", phase, err, strings.Join(s.errors, "\n"))
+		return nil, fmt.Errorf("%w\n%s", err, strings.Join(s.errors, "\n"))
 	}
-	return s.ops
+	return s.ops, nil
 }
 
 func (ru *run) tryDestroy(t *testing.T) error {
@@ -190,16 +207,12 @@ func (ru *run) tryDestroy(t *testing.T) error {
 	return err
 }
 
-// output reads one stack output.
+// output reads one string stack output.
 func (ru *run) output(t *testing.T, key string) string {
 	t.Helper()
-	outs, err := ru.stack.Outputs(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, ok := outs[key].Value.(string)
+	v, ok := ru.outputAny(t, key).(string)
 	if !ok {
-		t.Fatalf("output %s: %v", key, outs[key].Value)
+		t.Fatalf("output %s: %v", key, ru.outputAny(t, key))
 	}
 	return v
 }
@@ -245,27 +258,8 @@ func (h host) run(t *testing.T, cmd string) string {
 // commandStdout reads a remote step's stdout from the stack's state.
 func (ru *run) commandStdout(t *testing.T, name string) string {
 	t.Helper()
-	dep, err := ru.stack.Workspace().ExportStack(context.Background(), ru.stack.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var state struct {
-		Resources []struct {
-			URN     string         `json:"urn"`
-			Outputs map[string]any `json:"outputs"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(dep.Deployment, &state); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range state.Resources {
-		if strings.HasSuffix(r.URN, "command:remote:Command::"+name) {
-			s, _ := r.Outputs["stdout"].(string)
-			return s
-		}
-	}
-	t.Fatalf("no remote step %s in the state", name)
-	return ""
+	_, outputs := ru.stateResource(t, "command:remote:Command", name)
+	return plainString(outputs["stdout"])
 }
 
 // hostNames are the stack's servers, from the outputs of stacks.PhaseProgram.
@@ -338,40 +332,57 @@ func (ru *run) hostOf(t *testing.T, role string) string {
 	return name
 }
 
-// tryUp runs `pulumi up` and returns its error (with the engine's error diagnostics).
-func (ru *run) tryUp(t *testing.T, opts ...optup.Option) error {
-	t.Helper()
-	ch, s := watch()
-	_, err := ru.stack.Up(context.Background(), append(opts, optup.EventStreams(ch))...)
-	<-s.done
-	if err != nil {
-		return fmt.Errorf("%w\n%s", err, strings.Join(s.errors, "\n"))
-	}
-	return nil
-}
-
 // urn is the URN of the one resource of typ named name in the state.
 func (ru *run) urn(t *testing.T, typ, name string) string {
 	t.Helper()
-	dep, err := ru.stack.Workspace().ExportStack(context.Background(), ru.stack.Name())
+	urn, _ := ru.stateResource(t, typ, name)
+	return urn
+}
+
+// stateResource finds the resource of typ named name in the state as `pulumi stack export --show-secrets`
+// gives it, and returns its URN and outputs.
+func (ru *run) stateResource(t *testing.T, typ, name string) (string, map[string]any) {
+	t.Helper()
+	cmd := exec.Command(filepath.Join(ru.r.Toolchain.Dir, "bin", "pulumi"), "stack", "export", "--show-secrets", "--stack", ru.stack.Name())
+	cmd.Dir = ru.dir
+	cmd.Env = append(os.Environ(), "PULUMI_BACKEND_URL="+ru.backend, "PULUMI_CONFIG_PASSPHRASE="+passphrase,
+		"PULUMI_HOME="+ru.r.Toolchain.Home(engine.Rehearsal), "PULUMI_SKIP_UPDATE_CHECK=true")
+	export, err := cmd.Output()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("pulumi stack export: %v", err)
 	}
 	var state struct {
-		Resources []struct {
-			URN string `json:"urn"`
-		} `json:"resources"`
+		Deployment struct {
+			Resources []struct {
+				URN     string         `json:"urn"`
+				Outputs map[string]any `json:"outputs"`
+			} `json:"resources"`
+		} `json:"deployment"`
 	}
-	if err := json.Unmarshal(dep.Deployment, &state); err != nil {
+	if err := json.Unmarshal(export, &state); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range state.Resources {
+	for _, r := range state.Deployment.Resources {
 		if strings.HasSuffix(r.URN, typ+"::"+name) {
-			return r.URN
+			return r.URN, r.Outputs
 		}
 	}
 	t.Fatalf("no %s named %s in the state", typ, name)
-	return ""
+	return "", nil
+}
+
+// plainString is an exported output's string value; a secret exports as an object whose plaintext is
+// the JSON of its value.
+func plainString(v any) string {
+	if obj, ok := v.(map[string]any); ok {
+		var s string
+		if plain, ok := obj["plaintext"].(string); ok && json.Unmarshal([]byte(plain), &s) == nil {
+			return s
+		}
+		return ""
+	}
+	s, _ := v.(string)
+	return s
 }
 
 // newOperatorKey makes an operator's SSH key: its signer and its authorized_keys line.
@@ -400,53 +411,17 @@ func (h host) refuses(signer ssh.Signer) bool {
 	return strings.Contains(err.Error(), "unable to authenticate")
 }
 
-// deployKey reads a deploy-key generation's private key (hetzner-deploy-key-g<gen>) from the state, as
-// `pulumi stack export --show-secrets` gives it.
+// deployKey reads a deploy-key generation's private key (hetzner-deploy-key-g<gen>) from the state.
 func (ru *run) deployKey(t *testing.T, gen int) ssh.Signer {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(ru.r.Toolchain.Dir, "bin", "pulumi"), "stack", "export", "--show-secrets", "--stack", ru.stack.Name())
-	cmd.Dir = ru.dir
-	cmd.Env = append(os.Environ(), "PULUMI_BACKEND_URL="+ru.backend, "PULUMI_CONFIG_PASSPHRASE="+passphrase,
-		"PULUMI_HOME="+ru.r.Toolchain.Home(engine.Rehearsal), "PULUMI_SKIP_UPDATE_CHECK=true")
-	export, err := cmd.Output()
+	_, outputs := ru.stateResource(t, "tls:index/privateKey:PrivateKey", fmt.Sprintf("hetzner-deploy-key-g%d", gen))
+	pem := plainString(outputs["privateKeyOpenssh"])
+	if pem == "" {
+		t.Fatalf("deploy key g%d: no privateKeyOpenssh in the export", gen)
+	}
+	signer, err := ssh.ParsePrivateKey([]byte(pem))
 	if err != nil {
-		t.Fatalf("pulumi stack export: %v", err)
-	}
-	var dep struct {
-		Deployment json.RawMessage `json:"deployment"`
-	}
-	if err := json.Unmarshal(export, &dep); err != nil {
 		t.Fatal(err)
 	}
-	var state struct {
-		Resources []struct {
-			URN     string         `json:"urn"`
-			Outputs map[string]any `json:"outputs"`
-		} `json:"resources"`
-	}
-	if err := json.Unmarshal(dep.Deployment, &state); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range state.Resources {
-		if !strings.HasSuffix(r.URN, fmt.Sprintf("tls:index/privateKey:PrivateKey::hetzner-deploy-key-g%d", gen)) {
-			continue
-		}
-		// A secret exports as a secret object whose plaintext is the JSON of its value.
-		var pem string
-		if obj, ok := r.Outputs["privateKeyOpenssh"].(map[string]any); ok {
-			if plain, ok := obj["plaintext"].(string); ok {
-				_ = json.Unmarshal([]byte(plain), &pem)
-			}
-		}
-		if pem == "" {
-			t.Fatalf("deploy key g%d: no privateKeyOpenssh in the export", gen)
-		}
-		signer, err := ssh.ParsePrivateKey([]byte(pem))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return signer
-	}
-	t.Fatalf("no deploy key g%d in the state", gen)
-	return nil
+	return signer
 }

@@ -9,12 +9,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -138,51 +136,18 @@ func (p *project) setConfig(t *testing.T, key, value string) {
 	}
 }
 
-// diagnostics collects the engine's warnings and errors of one operation.
-type diagnostics struct {
-	mu       sync.Mutex
-	warnings []string
-	errors   []string
-	done     chan struct{}
-}
-
-func watch() (chan events.EngineEvent, *diagnostics) {
-	ch := make(chan events.EngineEvent)
-	d := &diagnostics{done: make(chan struct{})}
-	go func() {
-		defer close(d.done)
-		for ev := range ch {
-			if ev.DiagnosticEvent == nil {
-				continue
-			}
-			msg := strings.TrimSpace(ev.DiagnosticEvent.URN + ": " + ev.DiagnosticEvent.Message)
-			d.mu.Lock()
-			switch ev.DiagnosticEvent.Severity {
-			case "warning":
-				d.warnings = append(d.warnings, msg)
-			case "error":
-				d.errors = append(d.errors, msg)
-			}
-			d.mu.Unlock()
-		}
-	}()
-	return ch, d
-}
-
-func (d *diagnostics) wait() { <-d.done }
-
 // preview runs `pulumi preview` and fails the test on any error or warning the engine reports.
 func (p *project) preview(t *testing.T, opts ...optpreview.Option) auto.PreviewResult {
 	t.Helper()
-	ch, d := watch()
+	ch, d := engine.Watch()
 	started := time.Now()
 	res, err := p.st.Preview(context.Background(), append(opts, optpreview.EventStreams(ch))...)
-	d.wait()
+	d.Wait()
 	t.Logf("%s preview: %v in %s", p.stack, res.ChangeSummary, time.Since(started).Round(time.Second))
 	if err != nil {
 		t.Fatalf("%s preview: %v", p.stack, err)
 	}
-	d.assertClean(t, p.stack+" preview")
+	assertClean(t, d, p.stack+" preview")
 	return res
 }
 
@@ -198,25 +163,24 @@ func (p *project) up(t *testing.T, opts ...optup.Option) auto.UpResult {
 
 func (p *project) tryUp(t *testing.T, opts ...optup.Option) (auto.UpResult, error) {
 	t.Helper()
-	ch, d := watch()
+	ch, d := engine.Watch()
 	started := time.Now()
 	res, err := p.st.Up(context.Background(), append(opts, optup.EventStreams(ch))...)
-	d.wait()
+	d.Wait()
 	if err == nil {
 		t.Logf("%s up: %v in %s", p.stack, *res.Summary.ResourceChanges, time.Since(started).Round(time.Second))
-		d.assertClean(t, p.stack+" up")
+		assertClean(t, d, p.stack+" up")
 	}
 	return res, err
 }
 
-func (d *diagnostics) assertClean(t *testing.T, what string) {
+// assertClean fails the test for every warning and error the operation reported.
+func assertClean(t *testing.T, d *engine.Events, what string) {
 	t.Helper()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, w := range d.warnings {
+	for _, w := range d.Warnings() {
 		t.Errorf("%s warned: %s", what, w)
 	}
-	for _, e := range d.errors {
+	for _, e := range d.Errors() {
 		t.Errorf("%s reported an error: %s", what, e)
 	}
 }

@@ -2,11 +2,9 @@ package enginetest
 
 import (
 	"context"
-	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi-tls/sdk/v5/go/tls"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -43,21 +41,12 @@ func TestDeployKeyGenerationOneKeepsTheOldKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := make(chan events.EngineEvent)
-	ops := map[string]string{}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for e := range ch {
-			if p := e.ResourcePreEvent; p != nil && p.Metadata.Type == "tls:index/privateKey:PrivateKey" {
-				ops[p.Metadata.URN[strings.LastIndex(p.Metadata.URN, "::")+2:]] = string(p.Metadata.Op)
-			}
-		}
-	}()
+	ch, events := engine.Watch()
 	if _, err := current.Preview(context.Background(), optpreview.EventStreams(ch)); err != nil {
 		t.Fatalf("preview of the current program: %v", err)
 	}
-	<-done
+	events.Wait()
+	ops := events.Ops(false)
 	if ops["hetzner-deploy-key-g1"] != "same" {
 		t.Errorf("generation 1 of the deploy key: %q, want same (the old key, by alias); all: %v", ops["hetzner-deploy-key-g1"], ops)
 	}

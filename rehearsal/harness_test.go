@@ -12,12 +12,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/events"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"golang.org/x/crypto/ssh"
 
@@ -139,37 +137,6 @@ func (ru *run) setJSON(t *testing.T, key string, values []string) {
 	}
 }
 
-// steps are the engine's step operations of one update, by resource name (same as create, update,
-// replace, ...), and the diagnostics it reported.
-type steps struct {
-	mu     sync.Mutex
-	ops    map[string]string
-	errors []string
-	done   chan struct{}
-}
-
-func watch() (chan events.EngineEvent, *steps) {
-	ch := make(chan events.EngineEvent)
-	s := &steps{ops: map[string]string{}, done: make(chan struct{})}
-	go func() {
-		defer close(s.done)
-		for e := range ch {
-			s.mu.Lock()
-			if p := e.ResourcePreEvent; p != nil && p.Metadata.Type != "pulumi:pulumi:Stack" {
-				name := p.Metadata.URN[strings.LastIndex(p.Metadata.URN, "::")+2:]
-				if op := string(p.Metadata.Op); op != "same" && op != "read" {
-					s.ops[name] = op
-				}
-			}
-			if d := e.DiagnosticEvent; d != nil && d.Severity == "error" {
-				s.errors = append(s.errors, d.Message)
-			}
-			s.mu.Unlock()
-		}
-	}()
-	return ch, s
-}
-
 // up runs `pulumi up` as the named phase and returns what it did per resource; a failed up fails the test.
 func (ru *run) up(t *testing.T, phase string, opts ...optup.Option) map[string]string {
 	t.Helper()
@@ -191,13 +158,13 @@ func (ru *run) tryUp(t *testing.T, opts ...optup.Option) error {
 // upOps runs `pulumi up` and returns what it did per resource, or its error with the engine's error
 // diagnostics.
 func (ru *run) upOps(opts ...optup.Option) (map[string]string, error) {
-	ch, s := watch()
+	ch, e := engine.Watch()
 	_, err := ru.stack.Up(context.Background(), append(opts, optup.EventStreams(ch))...)
-	<-s.done
+	e.Wait()
 	if err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, strings.Join(s.errors, "\n"))
+		return nil, fmt.Errorf("%w\n%s", err, strings.Join(e.Errors(), "\n"))
 	}
-	return s.ops, nil
+	return e.Ops(true), nil
 }
 
 func (ru *run) tryDestroy(t *testing.T) error {

@@ -28,7 +28,8 @@ started=$SECONDS
 say() { printf '== engine toolchain: %s (%ss)\n' "$*" "$((SECONDS - started))" >&2; }
 
 # The versions the program's SDKs ask the engine for: each SDK module ships its pulumi-plugin.json.
-module_dir() { (cd "$repo" && go list -m -f '{{.Dir}}' "$1"); }
+# `go list -m` names no directory for a module not yet in the module cache (a fresh machine): download first.
+module_dir() { (cd "$repo" && go mod download "$1" && go list -m -f '{{.Dir}}' "$1"); }
 plugin_version() {
 	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$(find "$(module_dir "$1")" -name pulumi-plugin.json | head -n 1)"
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/hoodcloud/infra/components/nats"
 )
 
 // Namespace is the project's config namespace: every key below is `hoodcloud:<key>`.
@@ -78,6 +80,7 @@ type Config struct {
 	BundleDir        string
 	ACMEEmail        string
 	ACMEStaging      bool
+	ACMEServer       string // as configured; empty: ACMEDirectory derives it from ACMEStaging
 	RegistryServer   string
 	RegistryUsername string
 	RegistryPassword pulumi.StringOutput
@@ -85,6 +88,18 @@ type Config struct {
 	// AppVersion is the tag of HoodCloud's own images; ImageRegistry their registry/namespace.
 	AppVersion    string
 	ImageRegistry string
+}
+
+// ACMEDirectory is the ACME directory URL certbot issues the NATS certificate from: hoodcloud:acmeServer,
+// or Let's Encrypt's staging or production directory by hoodcloud:acmeStaging (Validate refuses both set).
+func (c *Config) ACMEDirectory() string {
+	switch {
+	case c.ACMEServer != "":
+		return c.ACMEServer
+	case c.ACMEStaging:
+		return nats.LetsEncryptStagingDirectory
+	}
+	return nats.LetsEncryptDirectory
 }
 
 // LoadConfig reads and validates the stack's configuration. Every problem is reported at once, before
@@ -145,6 +160,7 @@ func loadConfig(stack, root string, r *reader) (*Config, error) {
 	c.BundleDir = r.str("bundleDir")
 	c.ACMEEmail = r.str("acmeEmail")
 	c.ACMEStaging = r.boolean("acmeStaging")
+	c.ACMEServer = r.optStr("acmeServer", "")
 	c.RegistryServer = r.optStr("registryServer", "")
 	c.RegistryUsername = r.optStr("registryUsername", "")
 	c.RegistryPassword, c.HasRegistryLogin = r.optionalSecret("registryPassword")

@@ -20,7 +20,7 @@ func (g *graph) nats() error {
 		Host:               cp.Target,
 		CloudflareAPIToken: g.cfg.CloudflareAPIToken,
 		ACMEEmail:          g.cfg.ACMEEmail,
-		ACMEStaging:        g.cfg.ACMEStaging,
+		ACMEServer:         g.cfg.ACMEDirectory(),
 		VaultAddress:       g.vaultAddress(),
 		VaultCACert:        pki.SecretsDir + "/vault/ca.crt",
 		CertbotAppRoleDir:  AppRoleDir(ConsumerCertbot),

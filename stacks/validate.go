@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hoodcloud/infra/components/nats"
 	"github.com/hoodcloud/infra/internal/dnsname"
 
 	"golang.org/x/crypto/ssh"
@@ -216,9 +217,18 @@ func (c *Config) validateDeploys() []error {
 	if a, err := mail.ParseAddress(c.ACMEEmail); err != nil || a.Address != c.ACMEEmail || a.Name != "" || strings.ContainsAny(c.ACMEEmail, " \t\r\n") {
 		bad("acmeEmail", "a bare e-mail address for the Let's Encrypt account (no name, no spaces)", strconv.Quote(c.ACMEEmail))
 	}
+	if c.ACMEServer != "" {
+		if !nats.ValidACMEServer(c.ACMEServer) {
+			bad("acmeServer", nats.ACMEServerExpected+", or empty for Let's Encrypt", strconv.Quote(c.ACMEServer))
+		}
+		if c.ACMEStaging {
+			bad("acmeServer", "empty when hoodcloud:acmeStaging is true (both choose the ACME CA, which is ambiguous: "+
+				"set hoodcloud:acmeServer alone, or hoodcloud:acmeStaging alone for Let's Encrypt's staging CA)", strconv.Quote(c.ACMEServer))
+		}
+	}
 	if c.RegistryServer != "" {
-		if why := dnsname.Problem(c.RegistryServer); why != "" {
-			bad("registryServer", "a registry host name", strconv.Quote(c.RegistryServer))
+		if !validRegistryServer(c.RegistryServer) {
+			bad("registryServer", "a registry host name, optionally with a port (registry.example or registry.example:5000)", strconv.Quote(c.RegistryServer))
 		}
 		if c.RegistryUsername == "" {
 			bad("registryUsername", "a user name for "+c.RegistryServer, "nothing")
@@ -263,4 +273,18 @@ func abbreviate(s string) string {
 		s = s[:37] + "..."
 	}
 	return strconv.Quote(s)
+}
+
+// validRegistryServer reports whether s is what `docker login` takes: a host name (or IPv4 address) and
+// an optional port, as self-hosted registries often listen on 5000.
+func validRegistryServer(s string) bool {
+	host := s
+	if h, port, ok := strings.Cut(s, ":"); ok {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+			return false
+		}
+		host = h
+	}
+	return dnsname.Problem(host) == ""
 }

@@ -61,6 +61,13 @@ func TestBadConfigIsRejectedBeforeAnyResource(t *testing.T) {
 		{"missing bundle", map[string]any{"bundleDir": "no/such/bundle"},
 			[]string{`hoodcloud:bundleDir: expected an existing directory (relative to the project), found "no/such/bundle"`}},
 		{"bad ACME e-mail", map[string]any{"acmeEmail": "ops"}, []string{`hoodcloud:acmeEmail: expected a bare e-mail address`}},
+		{"http ACME server", map[string]any{"acmeServer": "http://pebble:14000/dir"},
+			[]string{`hoodcloud:acmeServer: expected an https:// ACME directory URL with a host`, `found "http://pebble:14000/dir"`}},
+		{"ACME server without host", map[string]any{"acmeServer": "https:///directory"},
+			[]string{`hoodcloud:acmeServer: expected an https:// ACME directory URL with a host`, `found "https:///directory"`}},
+		{"ACME server and staging both set", map[string]any{"acmeServer": "https://pebble:14000/dir", "acmeStaging": true},
+			[]string{`hoodcloud:acmeServer: expected empty when hoodcloud:acmeStaging is true (both choose the ACME CA, which is ambiguous`,
+				`found "https://pebble:14000/dir"`}},
 		{"registry without user", map[string]any{"registryUsername": ""},
 			[]string{"hoodcloud:registryUsername: expected a user name for registry.hoodcloud.io, found nothing"}},
 		{"plaintext registry password", map[string]any{"registryPassword": "hunter2-plain"},
@@ -76,6 +83,10 @@ func TestBadConfigIsRejectedBeforeAnyResource(t *testing.T) {
 			[]string{"hoodcloud:appVersion: expected a pinned image tag"}},
 		{"app version beyond the tag grammar", map[string]any{"appVersion": "-v1"},
 			[]string{"hoodcloud:appVersion: expected a pinned image tag"}},
+		{"registry server with a bad port", map[string]any{"registryServer": "registry.hoodcloud.io:99999"},
+			[]string{`hoodcloud:registryServer: expected a registry host name, optionally with a port (registry.example or registry.example:5000), found "registry.hoodcloud.io:99999"`}},
+		{"registry server with a path", map[string]any{"registryServer": "registry.hoodcloud.io/hoodcloud"},
+			[]string{`hoodcloud:registryServer: expected a registry host name, optionally with a port`}},
 		{"image registry with upper-case path", map[string]any{"imageRegistry": "registry.hoodcloud.io/HoodCloud"},
 			[]string{"hoodcloud:imageRegistry: expected a registry and namespace"}},
 		{"image registry with a line break", map[string]any{"imageRegistry": "registry.hoodcloud.io/hoodcloud\nX=1"},
@@ -119,5 +130,23 @@ func TestBadConfigIsRejectedBeforeAnyResource(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A self-hosted registry on its own port (and by address) is what `docker login` takes: accepted, and the
+// login step logs in to exactly that server.
+func TestRegistryServerWithAPort(t *testing.T) {
+	for _, server := range []string{"registry.hoodcloud.io:5000", "10.0.0.11:5000"} {
+		r, err := runConfig(t, stackConfig(t, "staging").With("registryServer", server).With("imageRegistry", server+"/hoodcloud"))
+		if err != nil {
+			t.Fatalf("%s: %v", server, err)
+		}
+		login, ok := r.rec.Named("command:remote:Command", "control-plane-app-login")
+		if !ok {
+			t.Fatal("no control-plane-app-login step")
+		}
+		if script := plain(login.Inputs["create"]).StringValue(); !strings.Contains(script, "\nserver='"+server+"'\n") {
+			t.Errorf("the login step does not log in to %s", server)
+		}
 	}
 }

@@ -31,8 +31,10 @@ type Args struct {
 	CloudflareAPIToken pulumi.StringInput
 	// ACMEEmail is the Let's Encrypt account e-mail (hoodcloud:acmeEmail).
 	ACMEEmail string
-	// ACMEStaging uses Let's Encrypt's staging CA (hoodcloud:acmeStaging).
-	ACMEStaging bool
+	// ACMEServer is the ACME directory URL certbot issues from: hoodcloud:acmeServer, or, when that is empty,
+	// LetsEncryptDirectory or LetsEncryptStagingDirectory by hoodcloud:acmeStaging (the caller resolves it).
+	// Not a secret: it is in the issue script and in certbot's renewal configuration on the host.
+	ACMEServer string
 	// VaultAddress is Vault's API as the control-plane host reaches it: https://<host>:8200.
 	VaultAddress pulumi.StringInput
 	// VaultCACert is the path of Vault's CA certificate on the host; empty means DefaultVaultCACert.
@@ -82,6 +84,9 @@ func (a *Args) Validate() error {
 		if !emailRe.MatchString(a.ACMEEmail) {
 			bad("hoodcloud:acmeEmail: expected the Let's Encrypt account e-mail address, found %q", a.ACMEEmail)
 		}
+		if !ValidACMEServer(a.ACMEServer) {
+			bad("hoodcloud:acmeServer: expected %s, found %q", ACMEServerExpected, a.ACMEServer)
+		}
 		if a.VaultAddress == nil {
 			bad("hoodcloud:vaultAddress: expected Vault's API address as the control plane reaches it (https://<host>:8200), found none")
 		} else if s, ok := a.VaultAddress.(pulumi.String); ok && !validVaultAddress(string(s)) {
@@ -118,6 +123,20 @@ func validVaultAddress(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && u.Scheme == "https" && u.Host != "" && u.Path == "" &&
 		u.RawQuery == "" && u.User == nil && !strings.ContainsAny(s, " \t\n")
+}
+
+// ACMEServerExpected says what ValidACMEServer accepts, for the messages of every layer that checks it.
+const ACMEServerExpected = "an https:// ACME directory URL with a host, such as " + LetsEncryptDirectory +
+	" (no user info, fragment, spaces, quotes, commas or backslashes)"
+
+// ValidACMEServer reports whether s is an ACME directory URL certbot may be given with --server. Beyond
+// https and a host, the value must round-trip unchanged through certbot's renewal configuration (configobj
+// quotes values with quotes, commas or #), because the issue script compares it with the `server = …` line
+// certbot wrote there.
+func ValidACMEServer(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && strings.HasPrefix(s, "https://") && u.Hostname() != "" && u.User == nil &&
+		!strings.ContainsAny(s, " \t\r\n\"',#\\")
 }
 
 func validSubject(s string) bool {

@@ -44,6 +44,12 @@ const (
 	DefaultComposeService = "nats"
 )
 
+// Let's Encrypt's ACME directories: hoodcloud:acmeServer, when empty, is one of them by hoodcloud:acmeStaging.
+const (
+	LetsEncryptDirectory        = "https://acme-v02.api.letsencrypt.org/directory"
+	LetsEncryptStagingDirectory = "https://acme-staging-v02.api.letsencrypt.org/directory"
+)
+
 // certbotPackages are installed from the distribution (guide 2.5b): certbot ships certbot.timer and
 // certbot.service; curl and python3 are the wrapper's Vault client and JSON reader.
 var certbotPackages = []string{"certbot", "python3-certbot-dns-cloudflare", "curl", "python3"}
@@ -82,7 +88,7 @@ func (l layout) dropInPath() string {
 type certbotParams struct {
 	Hostname       string // nats.<domain>
 	Email          string
-	Staging        bool
+	Server         string // the ACME directory URL (--server)
 	ComposeService string
 }
 
@@ -133,8 +139,7 @@ func renderCertbot(l layout, p certbotParams) (certbotFiles, error) {
 		return f, err
 	}
 	f.Issue, err = render.Template("certbot-issue.sh", issueTemplate, struct {
-		Hostname, Email, LetsEncryptDir, DeployHookPath string
-		Staging                                         bool
-	}{p.Hostname, p.Email, l.LetsEncryptDir, paths.DeployHookPath, p.Staging})
+		Hostname, Email, Server, LetsEncryptDir, DeployHookPath string
+	}{p.Hostname, p.Email, p.Server, l.LetsEncryptDir, paths.DeployHookPath})
 	return f, err
 }

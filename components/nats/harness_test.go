@@ -24,7 +24,8 @@ const (
 var scriptSecrets = map[string]string{"role id": fakeRoleID, "secret id": fakeSecretID,
 	"vault token": fakeVaultToken, "cloudflare token": fakeCloudflareToken}
 
-var testParams = certbotParams{Hostname: testHostname, Email: "ops@example.com", ComposeService: "nats"}
+var testParams = certbotParams{Hostname: testHostname, Email: "ops@example.com", Server: LetsEncryptDirectory,
+	ComposeService: "nats"}
 
 // host is a fake control-plane host: a layout under a temporary root, fake tools first on PATH, a state
 // directory where the fakes record what they were asked, and a TMPDIR that must be empty after each run.

@@ -169,7 +169,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 // drop-in), the Vault address for the wrapper, and the first issuance, which runs the deploy hook.
 func (n *NATS) certbot(ctx *pulumi.Context, name string, args *Args) error {
 	files, err := renderCertbot(args.layout(), certbotParams{Hostname: n.Hostname, Email: args.ACMEEmail,
-		Staging: args.ACMEStaging, ComposeService: args.composeService()})
+		Server: args.ACMEServer, ComposeService: args.composeService()})
 	if err != nil {
 		return err
 	}

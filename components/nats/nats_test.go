@@ -35,6 +35,7 @@ func fixtureArgs() *Args {
 		Host:               testkit.Target(conn("203.0.113.10")),
 		CloudflareAPIToken: pulumi.ToSecret(pulumi.String(fakeCloudflareToken)).(pulumi.StringOutput),
 		ACMEEmail:          "ops@example.com",
+		ACMEServer:         LetsEncryptDirectory,
 		VaultAddress:       pulumi.String(fakeVaultAddr),
 		Protect:            true,
 	}
@@ -161,7 +162,7 @@ func TestInventoryAndParents(t *testing.T) {
 func TestStepsScriptsStdinAndOrder(t *testing.T) {
 	r := mustRunNATS(t, nil)
 	f, err := renderCertbot(hostLayout, certbotParams{Hostname: "nats.example.com", Email: "ops@example.com",
-		ComposeService: "nats"})
+		Server: LetsEncryptDirectory, ComposeService: "nats"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,6 +207,28 @@ func TestStepsScriptsStdinAndOrder(t *testing.T) {
 	}
 	if r.n.Hostname != "nats.example.com" || r.n.URL != "tls://nats.example.com:4222" || r.n.PaymentURL != "tls://nats.example.com:4223" {
 		t.Errorf("names %q %q %q", r.n.Hostname, r.n.URL, r.n.PaymentURL)
+	}
+}
+
+// The ACME directory reaches the issue step's script; changing it changes that step alone (its script is
+// its trigger, so a CA switch re-runs issuance), not the install step or the renewal wrapper it installs.
+func TestACMEServerReachesOnlyTheIssueStep(t *testing.T) {
+	const pebble = "https://pebble.rehearsal:14000/dir"
+	a := mustRunNATS(t, nil)
+	b := mustRunNATS(t, func(a *Args) { a.ACMEServer = pebble })
+	for _, name := range []string{"nats-certbot-install", "nats-certbot-vault-addr", "nats-certbot-issue"} {
+		sa := plain(a.rec.MustNamed(t, cmdType, name).Inputs["create"])
+		sb := plain(b.rec.MustNamed(t, cmdType, name).Inputs["create"])
+		if changed := sa != sb; changed != (name == "nats-certbot-issue") {
+			t.Errorf("%s: script changed with the ACME server: %v", name, changed)
+		}
+	}
+	issue := plain(b.rec.MustNamed(t, cmdType, "nats-certbot-issue").Inputs["create"])
+	if !strings.Contains(issue, "\nserver='"+pebble+"'\n") {
+		t.Errorf("the issue script does not carry %s:\n%s", pebble, issue)
+	}
+	if !strings.Contains(plain(a.rec.MustNamed(t, cmdType, "nats-certbot-issue").Inputs["create"]), "\nserver='"+LetsEncryptDirectory+"'\n") {
+		t.Errorf("the default fixture's issue script does not carry %s", LetsEncryptDirectory)
 	}
 }
 

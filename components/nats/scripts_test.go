@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -33,14 +34,20 @@ func TestCertbotFilesGolden(t *testing.T) {
 	} {
 		testkit.Golden(t, name, text)
 	}
-	staging := testParams
-	staging.Staging = true
-	s, err := renderCertbot(hostLayout, staging)
+	custom := testParams
+	custom.Server = "https://pebble:14000/dir"
+	s, err := renderCertbot(hostLayout, custom)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(s.Issue, "staging=true") || !strings.Contains(f.Issue, "staging=false") {
-		t.Errorf("ACMEStaging does not reach the issue script")
+	if !strings.Contains(s.Issue, "\nserver='https://pebble:14000/dir'\n") || !strings.Contains(f.Issue, "\nserver='"+LetsEncryptDirectory+"'\n") {
+		t.Errorf("the ACME server does not reach the issue script")
+	}
+	if !strings.Contains(s.Issue, `--server "$server"`) || strings.Contains(s.Issue, "--staging") {
+		t.Errorf("the issue script must always pass --server and never --staging")
+	}
+	if s.Wrapper != f.Wrapper || s.Install != f.Install {
+		t.Errorf("the ACME server changed the renewal wrapper or the install step; renewals use certbot's recorded server")
 	}
 	if hostLayout.wrapperPath() != WrapperPath || !strings.Contains(f.DropIn, "ExecStart="+WrapperPath+"\n") {
 		t.Errorf("the drop-in does not run %s:\n%s", WrapperPath, f.DropIn)
@@ -332,8 +339,8 @@ func TestIssueObtainsTheCertificateAndRunsTheHook(t *testing.T) {
 			t.Errorf("certbot argv lacks %q:\n%s", want, certbot)
 		}
 	}
-	if strings.Contains(certbot, "--staging") || strings.Contains(certbot, "--force-renewal") {
-		t.Errorf("production issuance with staging flags: %s", certbot)
+	if !strings.HasSuffix(certbot, "--keep-until-expiring --server "+LetsEncryptDirectory) {
+		t.Errorf("first issuance: certbot argv does not end with the server and nothing else: %s", certbot)
 	}
 	if !h.has("credentials-ok") || strings.TrimSpace(h.log("credentials-mode")) != "600" {
 		t.Errorf("credentials: ok=%v mode %q", h.has("credentials-ok"), h.log("credentials-mode"))
@@ -344,18 +351,81 @@ func TestIssueObtainsTheCertificateAndRunsTheHook(t *testing.T) {
 	if h.log("signals") == "" {
 		t.Errorf("NATS was not signalled")
 	}
-	// Re-running keeps the certificate (certbot decides; the flags say so) and switches CA when asked.
+	// Re-running keeps the certificate (certbot decides; the flags say so) and switches CA when asked:
+	// certbot's renewal configuration from the previous run names the server each time.
 	staging := testParams
-	staging.Staging = true
-	r = h.run(h.files(staging).Issue, fakeCloudflareToken+"\n", nil)
-	last := lastLine(h.log("certbot.log"))
-	if r.err != nil || !strings.Contains(last, "--staging --force-renewal --break-my-certs") {
-		t.Errorf("switch to staging: %v %q", r.err, last)
+	staging.Server = LetsEncryptStagingDirectory
+	const keep, replace = "--keep-until-expiring --server ", " --force-renewal --break-my-certs"
+	for _, step := range []struct {
+		what string
+		p    certbotParams
+		want string
+	}{
+		{"re-run", testParams, keep + LetsEncryptDirectory},
+		{"switch to staging", staging, keep + LetsEncryptStagingDirectory + replace},
+		{"re-run on staging", staging, keep + LetsEncryptStagingDirectory},
+		{"switch back to production", testParams, keep + LetsEncryptDirectory + replace},
+	} {
+		r = h.run(h.files(step.p).Issue, fakeCloudflareToken+"\n", nil)
+		if last := lastLine(h.log("certbot.log")); r.err != nil || !strings.HasSuffix(last, step.want) || strings.Contains(last, "--staging") {
+			t.Errorf("%s: %v\ncertbot %q\nwant suffix %q", step.what, r.err, last, step.want)
+		}
 	}
-	r = h.run(f.Issue, fakeCloudflareToken+"\n", nil)
-	last = lastLine(h.log("certbot.log"))
-	if r.err != nil || !strings.HasSuffix(last, "--keep-until-expiring --force-renewal") {
-		t.Errorf("switch back to production: %v %q", r.err, last)
+}
+
+// The issue script reads the server certbot recorded for the lineage as text (never sourcing it) and
+// replaces the certificate exactly when that server is not the configured one.
+func TestIssueReplacesTheCertificateOnlyWhenTheCAChanges(t *testing.T) {
+	const pebble = "https://pebble:14000/dir"
+	conf := func(serverLine string) string {
+		return "# renew_before_expiry = 30 days\nversion = 2.9.0\narchive_dir = /etc/letsencrypt/archive/nats.example.com\n" +
+			"\n# Options used in the renewal process\n[renewalparams]\naccount = 0123456789abcdef\n" +
+			"authenticator = dns-cloudflare\n" + serverLine
+	}
+	for _, c := range []struct {
+		name, server, renewalConf string // renewalConf "": no earlier certificate
+		replace                   bool
+	}{
+		{"first issuance", LetsEncryptDirectory, "", false},
+		{"same server", LetsEncryptDirectory, conf("server = " + LetsEncryptDirectory + "\n"), false},
+		{"same custom server", pebble, conf("server = " + pebble + "\n"), false},
+		{"same server, spacing and no final newline", pebble, conf("  server=" + pebble + "   "), false},
+		{"other server", pebble, conf("server = " + LetsEncryptDirectory + "\n"), true},
+		{"staging to production", LetsEncryptDirectory, conf("server = " + LetsEncryptStagingDirectory + "\n"), true},
+		{"server that only differs by a path", LetsEncryptDirectory, conf("server = " + LetsEncryptDirectory + "/v2\n"), true},
+		{"a comment naming another server", LetsEncryptDirectory, "# server = " + pebble + "\n" + conf("server = "+LetsEncryptDirectory+"\n"), false},
+		{"no server recorded is certbot's default", LetsEncryptDirectory, conf(""), false},
+		{"no server recorded, custom server", pebble, conf(""), true},
+		{"recorded server with a command substitution", LetsEncryptDirectory,
+			conf("server = https://x/$(touch${IFS}$FAKE_STATE/pwned)`touch${IFS}$FAKE_STATE/pwned`\n"), true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHost(t)
+			p := testParams
+			p.Server = c.server
+			f := h.files(p)
+			h.installHook(f)
+			if c.renewalConf != "" {
+				mkdir(t, filepath.Join(h.l.LetsEncryptDir, "renewal"))
+				write(t, filepath.Join(h.l.LetsEncryptDir, "renewal", testHostname+".conf"), c.renewalConf)
+			}
+			r := h.run(f.Issue, fakeCloudflareToken+"\n", nil)
+			if r.err != nil {
+				t.Fatalf("%v\n%s", r.err, r.stderr)
+			}
+			argv := strings.Fields(strings.TrimSpace(h.log("certbot.log")))
+			if !slices.Contains(argv, "--server") || argv[slices.Index(argv, "--server")+1] != c.server {
+				t.Errorf("certbot was not given --server %s: %q", c.server, argv)
+			}
+			for _, flag := range []string{"--force-renewal", "--break-my-certs"} {
+				if slices.Contains(argv, flag) != c.replace {
+					t.Errorf("%s passed: %v, want %v (certbot %q)", flag, !c.replace, c.replace, argv)
+				}
+			}
+			if h.has("pwned") {
+				t.Errorf("the renewal configuration was executed")
+			}
+		})
 	}
 }
 

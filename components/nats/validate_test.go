@@ -29,6 +29,18 @@ func TestValidate(t *testing.T) {
 			[]string{"hoodcloud:cloudflareApiToken: expected a Cloudflare API token (letters, digits, _ and -), found an empty or malformed value"}},
 		{"missing connection", func(a *Args) { a.Host.Connection = nil }, []string{"hoodcloud:topology: the control-plane host (certbot runs there): expected a connection to the host"}},
 		{"bad e-mail", func(a *Args) { a.ACMEEmail = "ops" }, []string{`hoodcloud:acmeEmail: expected the Let's Encrypt account e-mail address, found "ops"`}},
+		{"custom ACME server", func(a *Args) { a.ACMEServer = "https://pebble:14000/dir" }, nil},
+		{"ACME staging directory", func(a *Args) { a.ACMEServer = LetsEncryptStagingDirectory }, nil},
+		{"no ACME server", func(a *Args) { a.ACMEServer = "" },
+			[]string{`hoodcloud:acmeServer: expected an https:// ACME directory URL with a host, such as https://acme-v02.api.letsencrypt.org/directory (no user info, fragment, spaces, quotes, commas or backslashes), found ""`}},
+		{"http ACME server", func(a *Args) { a.ACMEServer = "http://pebble:14000/dir" },
+			[]string{`hoodcloud:acmeServer: expected an https:// ACME directory URL with a host, such as https://acme-v02.api.letsencrypt.org/directory (no user info, fragment, spaces, quotes, commas or backslashes), found "http://pebble:14000/dir"`}},
+		{"ACME server without host", func(a *Args) { a.ACMEServer = "https:///directory" }, []string{`found "https:///directory"`}},
+		{"ACME server with port only", func(a *Args) { a.ACMEServer = "https://:14000/dir" }, []string{`hoodcloud:acmeServer`}},
+		{"ACME server not a URL", func(a *Args) { a.ACMEServer = "acme-v02.api.letsencrypt.org/directory" }, []string{`hoodcloud:acmeServer`}},
+		{"ACME server with user info", func(a *Args) { a.ACMEServer = "https://user:pw@ca.example/dir" }, []string{`hoodcloud:acmeServer`}},
+		{"ACME server with a line break", func(a *Args) { a.ACMEServer = "https://ca.example/dir\nrm -rf /" }, []string{`hoodcloud:acmeServer`}},
+		{"ACME server configobj would quote", func(a *Args) { a.ACMEServer = "https://ca.example/a,b" }, []string{`hoodcloud:acmeServer`}},
 		{"missing Vault address", func(a *Args) { a.VaultAddress = nil }, []string{"hoodcloud:vaultAddress: expected Vault's API address"}},
 		{"http Vault address", func(a *Args) { a.VaultAddress = pulumi.String("http://10.0.0.2:8200") },
 			[]string{`hoodcloud:vaultAddress: expected https://<host>:<port> without a path, found "http://10.0.0.2:8200"`}},
@@ -42,9 +54,9 @@ func TestValidate(t *testing.T) {
 				`hoodcloud:natsPaymentPublish: expected NATS subjects`, `hoodcloud:natsPaymentSubscribe`}},
 		{"negative iat", func(a *Args) { a.IssuedAt = -1 }, []string{"hoodcloud:natsJwtIssuedAt: expected unix seconds (0 for the default), found -1"}},
 		{"everything at once", func(a *Args) { *a = Args{} }, []string{"hoodcloud:domain", "hoodcloud:topology",
-			"hoodcloud:cloudflareApiToken", "hoodcloud:acmeEmail", "hoodcloud:vaultAddress"}},
+			"hoodcloud:cloudflareApiToken", "hoodcloud:acmeEmail", "hoodcloud:acmeServer", "hoodcloud:vaultAddress"}},
 		{"TLS settings ignored without TLS", func(a *Args) {
-			*a = Args{Domain: "hoodcloud.io", DisableTLS: true, ACMEEmail: "bad", ComposeService: "BAD"}
+			*a = Args{Domain: "hoodcloud.io", DisableTLS: true, ACMEEmail: "bad", ACMEServer: "http://x", ComposeService: "BAD"}
 		}, nil},
 	}
 	for _, c := range cases {

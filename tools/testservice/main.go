@@ -1,13 +1,19 @@
-// Command testservice is the one static binary the compose deploy tests put in every image (images are
-// FROM scratch, so it is also its own healthcheck client). It plays each part a HoodCloud service plays in
-// a deploy: an HTTP service with /health, a data service (a bare TCP listener), a migration that succeeds
-// or fails, and a slow starter. Behaviour comes from flags, each with an environment fallback, so that a
-// compose file can switch it through ${VAR} interpolation.
+// Command testservice is the one static binary the compose deploy tests and the rehearsal put in every
+// stand-in image (images are FROM scratch, so it is also its own healthcheck client). It plays each part a
+// HoodCloud service plays in a deploy: an HTTP service with /health (optionally also a TLS listener that
+// requires client certificates, as the mTLS services do), a data service (a bare TCP listener), a
+// migration that succeeds or fails, and a slow starter. Behaviour comes from flags, each with an
+// environment fallback, so that a compose file can switch it through ${VAR} interpolation.
 //
-//	testservice serve   -listen :8080 [-delay 2s] [-unhealthy] [-message v1]
-//	testservice tcp     -listen :5432 [-delay 2s]
+//	testservice serve   -listen :8080[,:8081] [-tls-listen :9090 -tls-cert F -tls-key F -client-ca F]
+//	                    [-delay 2s] [-unhealthy] [-message v1] [-require-file F,...] [-require-env VAR,...]
+//	testservice tcp     -listen :5432 [-delay 2s] [-require-file F,...] [-require-env VAR,...]
 //	testservice migrate [-require db:5432] [-fail] [-exit-code 3] [-message "applied 7 migrations"]
 //	testservice check   http://127.0.0.1:8080/health | tcp://127.0.0.1:5432
+//
+// An image that stands in for a real one (image.go) runs it with the real image's arguments: then the
+// mode and its settings come from the image's environment alone, and names it is installed under answer
+// the real image's healthcheck commands.
 //
 // Build it with CGO_ENABLED=0 so that it runs in an empty image.
 package main
@@ -21,13 +27,14 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"time"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(runAs(filepath.Base(os.Args[0]), os.Args[1:], os.Stdout, os.Stderr))
 }
 
 const usage = "usage: testservice serve|tcp|migrate|check [flags]"
@@ -80,50 +87,19 @@ func envInt(key string, def int) int {
 	return n
 }
 
-// serveHTTP answers /health with 200 (503 when unhealthy) and / with the message.
-func serveHTTP(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	listen := fs.String("listen", env("TESTSERVICE_LISTEN", ":8080"), "address to listen on")
-	delay := fs.Duration("delay", envDuration("TESTSERVICE_DELAY"), "sleep before listening (a slow starter)")
-	unhealthy := fs.Bool("unhealthy", envBool("TESTSERVICE_UNHEALTHY"), "answer /health with 503")
-	message := fs.String("message", env("TESTSERVICE_MESSAGE", "ok"), "body of /")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	time.Sleep(*delay)
-	mux := http.NewServeMux()
-	mux.HandleFunc("/health", func(w http.ResponseWriter, _ *http.Request) {
-		if *unhealthy {
-			http.Error(w, "unhealthy", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "healthy")
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, *message) })
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "serve: listening on %s\n", ln.Addr())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go stopOnSignal(func() { _ = srv.Close() })
-	if err := srv.Serve(ln); err != nil && err != http.ErrServerClosed {
-		fmt.Fprintf(stderr, "serve: %v\n", err)
-		return 1
-	}
-	return 0
-}
-
 // serveTCP accepts connections and closes them: enough for a TCP health check and a migration's probe.
 func serveTCP(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("tcp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", env("TESTSERVICE_LISTEN", ":5432"), "address to listen on")
 	delay := fs.Duration("delay", envDuration("TESTSERVICE_DELAY"), "sleep before listening (a slow starter)")
+	req := requirementFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if err := req.check(); err != nil {
+		fmt.Fprintf(stderr, "tcp: %v\n", err)
+		return 1
 	}
 	time.Sleep(*delay)
 	ln, err := net.Listen("tcp", *listen)
@@ -146,13 +122,19 @@ func serveTCP(args []string, stdout, stderr io.Writer) int {
 func migrate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	require := fs.String("require", env("TESTSERVICE_REQUIRE", ""), "host:port that must accept a connection first")
+	require := fs.String("require", env("TESTSERVICE_REQUIRE", ""), "host:port that must accept a connection first (${VAR} expanded)")
 	fail := fs.Bool("fail", envBool("TESTSERVICE_FAIL"), "fail the migration")
 	code := fs.Int("exit-code", envInt("TESTSERVICE_EXIT_CODE", 1), "exit code of a failed migration")
 	message := fs.String("message", env("TESTSERVICE_MESSAGE", ""), "what the migration prints")
+	req := requirementFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
+	if err := req.check(); err != nil {
+		fmt.Fprintf(stderr, "migrate: %v\n", err)
+		return 1
+	}
+	*require = os.ExpandEnv(*require)
 	if *require != "" {
 		c, err := net.DialTimeout("tcp", *require, 3*time.Second)
 		if err != nil {

@@ -83,8 +83,9 @@ rehearse: deps rehearsal-tools
 	HOODCLOUD_ENGINE_DIR="$(ENGINE_DIR)" HOODCLOUD_COMPOSE_PLUGIN="$$(docker info --format '{{range .ClientInfo.Plugins}}{{if eq .Name "compose"}}{{.Path}}{{end}}{{end}}')" \
 	  $(GO) test -count=1 -timeout 60m -v ./rehearsal -rehearse -stack "$(STACK)"
 
-## rehearsal-tools: debootstrap (the rehearsal's server image, from this machine's Debian archive) and
-## dpkg-scanpackages (the image's local archive).
+## rehearsal-tools: debootstrap (the rehearsal's server image, from this machine's Debian archive),
+## dpkg-scanpackages (the image's local archive) and a static busybox (the shell and wget of the stand-in
+## images of the bundles' services).
 rehearsal-tools:
-	@command -v debootstrap >/dev/null 2>&1 && command -v dpkg-scanpackages >/dev/null 2>&1 || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap dpkg-dev >/dev/null; }
+	@command -v debootstrap >/dev/null 2>&1 && command -v dpkg-scanpackages >/dev/null 2>&1 && [ -x /bin/busybox ] || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap dpkg-dev busybox-static >/dev/null; }

@@ -4,16 +4,16 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 )
 
 // buildImage builds an image FROM scratch: the Dockerfile and files of dir (tools/rehearsal/images/<name>)
-// plus the given files (context name → path of a built binary). The tag is a hash of everything in the
-// context, so an unchanged image is not built again.
+// plus the given files (context name → path of a built binary).
 func buildImage(ctx context.Context, repo, dir string, files map[string]string) (string, error) {
 	work, err := os.MkdirTemp("", "hoodcloud-rehearsal-image-")
 	if err != nil {
@@ -31,27 +31,56 @@ func buildImage(ctx context.Context, repo, dir string, files map[string]string) 
 	for name, path := range files {
 		all[name] = path
 	}
-	names := make([]string, 0, len(all))
-	for name := range all {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	h := sha256.New()
-	for _, name := range names {
-		if err := copyFile(all[name], filepath.Join(work, name), h); err != nil {
+	for name, path := range all {
+		if err := copyFile(path, filepath.Join(work, name), nil); err != nil {
 			return "", err
 		}
-		io.WriteString(h, "\x00"+name+"\x00")
+	}
+	return buildContext(ctx, repo, work)
+}
+
+// buildContext builds the build context dir as repo:<hash of everything in it>, so that an unchanged image
+// is not built again (and two contexts that differ only in their Dockerfile share the layers before it).
+func buildContext(ctx context.Context, repo, dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%o\x00", rel, info.Mode())
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			io.WriteString(h, target)
+			return err
+		case info.Mode().IsRegular():
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = io.Copy(h, f)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	image := repo + ":" + hex.EncodeToString(h.Sum(nil))[:16]
 	if _, err := command(ctx, "", "docker", "image", "inspect", image); err == nil {
 		return image, nil
 	}
-	_, err = command(ctx, "", "docker", "build", "--quiet", "--tag", image, work)
+	_, err = command(ctx, "", "docker", "build", "--quiet", "--tag", image, dir)
 	return image, err
 }
 
-// copyFile copies src to dst, executable, and feeds its bytes to h.
+// copyFile copies src to dst, executable, and feeds its bytes to h (when not nil).
 func copyFile(src, dst string, h io.Writer) error {
 	in, err := os.Open(src)
 	if err != nil {
@@ -62,7 +91,11 @@ func copyFile(src, dst string, h io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(io.MultiWriter(out, h), in); err != nil {
+	w := io.Writer(out)
+	if h != nil {
+		w = io.MultiWriter(out, h)
+	}
+	if _, err := io.Copy(w, in); err != nil {
 		out.Close()
 		return err
 	}
@@ -80,6 +113,15 @@ func goBinary(ctx context.Context, repoRoot, pkg, dir string) (string, error) {
 		return "", err
 	}
 	return out, nil
+}
+
+// goInstall builds a static binary of a module's command (module@version) once per machine, as bin.
+func goInstall(ctx context.Context, o Options, pkgAtVersion, name, bin string) error {
+	gobin := filepath.Join(o.CacheDir, "gobin")
+	if _, err := commandIn(ctx, []string{"GOBIN=" + gobin, "CGO_ENABLED=0"}, "", "go", "install", "-trimpath", "-ldflags=-s -w", pkgAtVersion); err != nil {
+		return err
+	}
+	return os.Rename(filepath.Join(gobin, name), bin)
 }
 
 // vaultImage is the rehearsal's hashicorp/vault: the engine toolchain's real static Vault server and

@@ -50,12 +50,7 @@ func (r *Rehearsal) startRegistries(ctx context.Context, o Options) (*Registries
 	}
 	bin := filepath.Join(o.CacheDir, "registry-"+RegistryVersion)
 	if _, err := os.Stat(bin); err != nil {
-		gobin := filepath.Join(o.CacheDir, "gobin")
-		if _, err := commandIn(ctx, []string{"GOBIN=" + gobin, "CGO_ENABLED=0"}, "", "go", "install",
-			"github.com/distribution/distribution/v3/cmd/registry@"+RegistryVersion); err != nil {
-			return nil, err
-		}
-		if err := os.Rename(filepath.Join(gobin, "registry"), bin); err != nil {
+		if err := goInstall(ctx, o, "github.com/distribution/distribution/v3/cmd/registry@"+RegistryVersion, "registry", bin); err != nil {
 			return nil, err
 		}
 	}

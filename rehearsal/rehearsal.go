@@ -40,8 +40,11 @@ type Rehearsal struct {
 	Toolchain engine.Toolchain
 	// Registries serve every image the servers pull.
 	Registries *Registries
-	log        io.Writer
-	started    time.Time
+	// settings are what Settings holds.
+	settings map[string]any
+	opts     Options
+	log      io.Writer
+	started  time.Time
 }
 
 // Options configure a rehearsal.
@@ -70,7 +73,7 @@ func Start(ctx context.Context, o Options) (*Rehearsal, error) {
 	if _, err := os.Stat(tc.Home(engine.Rehearsal)); err != nil {
 		return nil, fmt.Errorf("the engine toolchain has no rehearsal plugin set (%w); rerun scripts/engine-toolchain.sh", err)
 	}
-	r := &Rehearsal{Name: fmt.Sprintf("hoodcloud-rehearsal-%d", os.Getpid()), Toolchain: tc, log: o.Log, started: time.Now()}
+	r := &Rehearsal{Name: fmt.Sprintf("hoodcloud-rehearsal-%d", os.Getpid()), Toolchain: tc, log: o.Log, started: time.Now(), opts: o}
 	r.Phase("host image")
 	out, err := command(ctx, "", filepath.Join(o.RepoRoot, "tools/rehearsal/hostimage/build.sh"), "hoodcloud-rehearsal/host", o.ComposePlugin)
 	if err != nil {
@@ -81,9 +84,10 @@ func Start(ctx context.Context, o Options) (*Rehearsal, error) {
 	if err := r.createNetwork(ctx); err != nil {
 		return r, err
 	}
-	settings := map[string]any{
+	r.settings = map[string]any{
 		"network": r.Network, "subnet": r.Subnet, "image": r.Image, "label": "org.hoodcloud.rehearsal=" + r.Name, "run": r.Name,
 	}
+	r.Settings = filepath.Join(o.WorkDir, "rehearsal.json")
 	if o.Services {
 		if r.Registries, err = r.startRegistries(ctx, o); err != nil {
 			return r, err
@@ -96,15 +100,19 @@ func Start(ctx context.Context, o Options) (*Rehearsal, error) {
 		if err := r.Registries.push(ctx, r.Registries.Mirror, vaultImg, vault.DefaultImage); err != nil {
 			return r, err
 		}
-		settings["registryMirror"] = r.Registries.Mirror.Addr
-		settings["insecureRegistries"] = []string{r.Registries.Mirror.Addr, r.Registries.Private.Addr}
+		r.settings["registryMirror"] = r.Registries.Mirror.Addr
+		r.settings["insecureRegistries"] = []string{r.Registries.Mirror.Addr, r.Registries.Private.Addr}
 	}
-	r.Settings = filepath.Join(o.WorkDir, "rehearsal.json")
-	b, err := json.Marshal(settings)
+	return r, r.writeSettings()
+}
+
+// writeSettings writes the settings the hcloud stand-in reads when it creates a server.
+func (r *Rehearsal) writeSettings() error {
+	b, err := json.Marshal(r.settings)
 	if err != nil {
-		return r, err
+		return err
 	}
-	return r, os.WriteFile(r.Settings, b, 0o600)
+	return os.WriteFile(r.Settings, b, 0o600)
 }
 
 // createNetwork makes the run's bridge network on the first free /24 of 172.30.0.0/16.

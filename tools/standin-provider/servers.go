@@ -45,6 +45,13 @@ type settings struct {
 	// Run names the rehearsal run: its servers' containers are <Run>-<server>, so two runs on one machine
 	// never touch each other's.
 	Run string `json:"run"`
+	// TrustedCA is the PEM of the rehearsal's CA, which signs its stand-ins of public HTTPS services (the
+	// ACME server, the Cloudflare API): installed in each server's system trust store, as the public CAs
+	// that sign the real ones are on a real server.
+	TrustedCA string `json:"trustedCa"`
+	// ExtraHosts are name:address entries of each server's /etc/hosts (api.cloudflare.com → its stand-in),
+	// the rehearsal's DNS for public names.
+	ExtraHosts []string `json:"extraHosts"`
 }
 
 func newServers(settingsFile string) (*servers, error) {
@@ -185,7 +192,7 @@ func (s *servers) run(id string, inputs resource.PropertyMap, addr string) error
 			keys = append(keys, strings.TrimSpace(string(b)))
 		}
 	}
-	seed, err := seedArchive(id, server, inputs["userData"].StringValue(), keys, s.RegistryMirror, s.InsecureRegistries)
+	seed, err := seedArchive(id, server, inputs["userData"].StringValue(), keys, s.settings)
 	if err != nil {
 		return err
 	}
@@ -198,7 +205,11 @@ func (s *servers) run(id string, inputs resource.PropertyMap, addr string) error
 		"--cap-drop", "MAC_OVERRIDE",
 		"--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
 		"--cgroupns=private", "--tmpfs", "/run", "--tmpfs", "/run/lock", "--stop-signal", "SIGRTMIN+3",
-		"--volume", name + "-varlib:/var/lib/docker", s.Image}
+		"--volume", name + "-varlib:/var/lib/docker"}
+	for _, h := range s.ExtraHosts {
+		args = append(args, "--add-host", h)
+	}
+	args = append(args, s.Image)
 	if out, err := exec.Command("docker", "volume", "create", "--label", s.Label, name+"-varlib").CombinedOutput(); err != nil {
 		return fmt.Errorf("docker volume create: %v: %s", err, out)
 	}
@@ -217,8 +228,10 @@ func (s *servers) run(id string, inputs resource.PropertyMap, addr string) error
 }
 
 // seedArchive is the tar stream copied into a new server: cloud-init's NoCloud seed (meta-data with the
-// server's keys, the user data as given) and dockerd's options with the rehearsal's registry mirror.
-func seedArchive(id, hostname, userData string, keys []string, mirror string, insecure []string) ([]byte, error) {
+// server's keys, the user data as given), dockerd's options with the rehearsal's registry mirror, and the
+// rehearsal's CA for the system trust store (tools/rehearsal/hostimage/rehearsal-init installs it at boot).
+func seedArchive(id, hostname, userData string, keys []string, st settings) ([]byte, error) {
+	mirror, insecure := st.RegistryMirror, st.InsecureRegistries
 	var meta strings.Builder
 	fmt.Fprintf(&meta, "instance-id: hcloud-%s\nlocal-hostname: %s\npublic-keys:\n", id, hostname)
 	for _, k := range keys {
@@ -241,9 +254,17 @@ func seedArchive(id, hostname, userData string, keys []string, mirror string, in
 		{"var/lib/cloud/seed/nocloud/user-data", userData, 0o600},
 		{"etc/default/docker", "# written by the rehearsal's hcloud stand-in\nDOCKER_OPTS=\"" + opts + "\"\n", 0o644},
 	}
+	dirs := []string{"var/", "var/lib/", "var/lib/cloud/", "var/lib/cloud/seed/", "var/lib/cloud/seed/nocloud/", "etc/", "etc/default/"}
+	if st.TrustedCA != "" {
+		dirs = append(dirs, "usr/", "usr/local/", "usr/local/share/", "usr/local/share/ca-certificates/")
+		files = append(files, struct {
+			path, body string
+			mode       int64
+		}{"usr/local/share/ca-certificates/hoodcloud-rehearsal.crt", st.TrustedCA, 0o644})
+	}
 	var buf bytes.Buffer
 	w := tar.NewWriter(&buf)
-	for _, d := range []string{"var/", "var/lib/", "var/lib/cloud/", "var/lib/cloud/seed/", "var/lib/cloud/seed/nocloud/", "etc/", "etc/default/"} {
+	for _, d := range dirs {
 		if err := w.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755}); err != nil {
 			return nil, err
 		}

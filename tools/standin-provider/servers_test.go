@@ -16,7 +16,7 @@ import (
 // keys as the NoCloud public keys, and the rehearsal's registry as Docker's mirror; the user data (it
 // holds the host private key) is root-only.
 func TestSeedArchive(t *testing.T) {
-	b, err := seedArchive("42", "hoodcloud-staging-control-plane", "#cloud-config\n", []string{"ssh-ed25519 AAAAk1 a", "ssh-ed25519 AAAAk2 b"}, "172.30.0.2:5000", []string{"172.30.0.2:5000", "172.30.0.3:5000"})
+	b, err := seedArchive("42", "hoodcloud-staging-control-plane", "#cloud-config\n", []string{"ssh-ed25519 AAAAk1 a", "ssh-ed25519 AAAAk2 b"}, settings{RegistryMirror: "172.30.0.2:5000", InsecureRegistries: []string{"172.30.0.2:5000", "172.30.0.3:5000"}, TrustedCA: "-----BEGIN CERTIFICATE-----\n"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +45,9 @@ func TestSeedArchive(t *testing.T) {
 	}
 	if !strings.Contains(files["etc/default/docker"], `DOCKER_OPTS="--mtu 1400 --registry-mirror http://172.30.0.2:5000 --insecure-registry 172.30.0.2:5000 --insecure-registry 172.30.0.3:5000"`) {
 		t.Errorf("docker options: %q", files["etc/default/docker"])
+	}
+	if files["usr/local/share/ca-certificates/hoodcloud-rehearsal.crt"] != "-----BEGIN CERTIFICATE-----\n" {
+		t.Errorf("the rehearsal's CA must be seeded for the trust store, found %q", files["usr/local/share/ca-certificates/hoodcloud-rehearsal.crt"])
 	}
 }
 

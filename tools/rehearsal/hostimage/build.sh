@@ -50,6 +50,9 @@ trap cleanup EXIT
 packages=(
   systemd systemd-sysv dbus openssh-server docker.io iptables ca-certificates iproute2 procps
   cloud-init curl openssl unattended-upgrades locales
+  # What the program's certbot step installs with apt-get (components/nats): servers here have no
+  # internet, so the image has them and the step's dpkg check finds them installed, as on a re-run.
+  certbot python3-certbot-dns-cloudflare python3
 )
 # A bare minbase first, then apt inside it: debootstrap's own dependency order fails to configure
 # cloud-init's Python dependencies when they are --include'd.

@@ -1,0 +1,43 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+)
+
+// Images are the images a layout's compose files name, every profile's (the migration's) included, with
+// vars substituted, sorted and each once: what a deploy of the bundle pulls. The rehearsal serves exactly
+// these; an operator can mirror them.
+func Images(dir, project string, l Layout, vars map[string]string) ([]string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	details := types.ConfigDetails{WorkingDir: abs, Environment: types.Mapping(vars)}
+	for _, f := range l.ComposeFiles {
+		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: filepath.Join(abs, filepath.FromSlash(f))})
+	}
+	p, err := loader.LoadWithContext(context.Background(), details,
+		func(o *loader.Options) { o.SetProjectName(project, true) }, loader.WithProfiles([]string{"*"}))
+	if err != nil {
+		return nil, fmt.Errorf("images of %s: %w", project, err)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range p.AllServices() {
+		if s.Image == "" {
+			return nil, fmt.Errorf("images of %s: service %q names no image", project, s.Name)
+		}
+		if !seen[s.Image] {
+			seen[s.Image] = true
+			out = append(out, s.Image)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}

@@ -1,0 +1,58 @@
+package rehearsal
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hoodcloud/infra/components/compose"
+)
+
+// ImageRegistry is where the rehearsal serves HoodCloud's own images: the stack's hoodcloud:imageRegistry
+// (and its registryServer is the private registry, behind the htpasswd login the program performs).
+func (r *Rehearsal) ImageRegistry() string { return r.Registries.Private.Addr + "/hoodcloud" }
+
+// PushRelease serves release version of the bundles: the stand-in of every image both compose projects
+// name, under its own name (Docker Hub's through the mirror, HoodCloud's in the private registry). broken
+// names HoodCloud images (migrate) whose failing stand-in is pushed for this version instead.
+func (r *Rehearsal) PushRelease(ctx context.Context, bundleDir, version string, broken ...string) error {
+	r.Phase("images of release " + version)
+	vars := map[string]string{"IMAGE_REGISTRY": r.ImageRegistry(), "HOODCLOUD_VERSION": version}
+	seen := map[string]bool{}
+	var refs []string
+	for _, p := range []struct {
+		project string
+		layout  compose.Layout
+	}{{"hoodcloud", compose.ControlPlane()}, {"hoodcloud-payment", compose.Payment()}} {
+		images, err := compose.Images(bundleDir, p.project, p.layout, vars)
+		if err != nil {
+			return err
+		}
+		for _, ref := range images {
+			if !seen[ref] {
+				seen[ref] = true
+				refs = append(refs, ref)
+			}
+		}
+	}
+	sort.Strings(refs)
+	brokenSet := map[string]bool{}
+	for _, b := range broken {
+		brokenSet[b] = true
+	}
+	local, err := standInImages(ctx, r.opts, refs, r.ImageRegistry(), brokenSet)
+	if err != nil {
+		return err
+	}
+	for _, ref := range refs {
+		reg, path := r.Registries.Mirror, hubPath(ref)
+		if own, ok := strings.CutPrefix(ref, r.Registries.Private.Addr+"/"); ok {
+			reg, path = r.Registries.Private, own
+		}
+		if err := r.Registries.push(ctx, reg, local[ref], path); err != nil {
+			return fmt.Errorf("release %s: %w", version, err)
+		}
+	}
+	return nil
+}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"golang.org/x/crypto/ssh"
 
@@ -53,6 +54,8 @@ type run struct {
 	stack    auto.Stack
 	operator ssh.Signer
 	backend  string
+	// acme is the stand-in of the ACME CA and Cloudflare (PhasePlatform).
+	acme *ACME
 }
 
 // start prepares a rehearsal of the program's phase for the -stack flag's stack, or skips when -rehearse
@@ -112,7 +115,54 @@ func start(t *testing.T, phase stacks.Phase) *run {
 	ru.operator, pub = newOperatorKey(t, "rehearsal-operator")
 	ru.setJSON(t, "sshPublicKeys", []string{pub})
 	ru.setJSON(t, "adminCidrs", []string{r.Subnet})
+	if phase == stacks.PhasePlatform {
+		ru.preparePlatform(t, secrets[stacks.Namespace+":cloudflareApiToken"])
+	}
 	return ru
+}
+
+// FirstRelease is the appVersion the platform rehearsal deploys first.
+const FirstRelease = "v1.42.0"
+
+// preparePlatform starts the ACME and Cloudflare stand-ins for the stack's domain and points the stack at
+// them and at the rehearsal's registries (the private one behind the program's registry login), and
+// serves the first release's images.
+func (ru *run) preparePlatform(t *testing.T, cloudflareToken string) {
+	t.Helper()
+	ctx := context.Background()
+	domain := ru.config(t, "domain")
+	var err error
+	if ru.acme, err = ru.r.StartACME(ctx, domain, cloudflareToken); err != nil {
+		t.Fatal(err)
+	}
+	ru.set(t, "acmeServer", ru.acme.Directory, false)
+	ru.set(t, "acmeStaging", "false", false)
+	regs := ru.r.Registries
+	ru.set(t, "imageRegistry", ru.r.ImageRegistry(), false)
+	ru.set(t, "registryServer", regs.Private.Addr, false)
+	ru.set(t, "registryUsername", regs.User, false)
+	ru.set(t, "registryPassword", regs.Password, true)
+	ru.release(t, FirstRelease)
+}
+
+// release serves a release's images (broken: HoodCloud images whose failing stand-in is served) and sets
+// the stack's appVersion to it.
+func (ru *run) release(t *testing.T, version string, broken ...string) {
+	t.Helper()
+	if err := ru.r.PushRelease(context.Background(), filepath.Join(ru.dir, ru.config(t, "bundleDir")), version, broken...); err != nil {
+		t.Fatal(err)
+	}
+	ru.set(t, "appVersion", version, false)
+}
+
+// config reads one of the stack's plain config values.
+func (ru *run) config(t *testing.T, key string) string {
+	t.Helper()
+	v, err := ru.stack.GetConfig(context.Background(), stacks.Namespace+":"+key)
+	if err != nil {
+		t.Fatalf("config %s: %v", key, err)
+	}
+	return v.Value
 }
 
 func (ru *run) set(t *testing.T, key, value string, secret bool) {
@@ -165,6 +215,18 @@ func (ru *run) upOps(opts ...optup.Option) (map[string]string, error) {
 		return nil, fmt.Errorf("%w\n%s", err, strings.Join(e.Errors(), "\n"))
 	}
 	return e.Ops(true), nil
+}
+
+// previewWarnings runs `pulumi preview` and returns its warnings.
+func (ru *run) previewWarnings(t *testing.T) ([]string, error) {
+	t.Helper()
+	ch, e := engine.Watch()
+	_, err := ru.stack.Preview(context.Background(), optpreview.EventStreams(ch))
+	e.Wait()
+	if err != nil {
+		return e.Warnings(), fmt.Errorf("%w\n%s", err, strings.Join(e.Errors(), "\n"))
+	}
+	return e.Warnings(), nil
 }
 
 func (ru *run) tryDestroy(t *testing.T) error {

@@ -27,8 +27,14 @@ func (v *Vault) configure(ctx *pulumi.Context, name string, args *Args, host *ho
 		return writeCACertFile(root, dir, pemText)
 	}).(pulumi.StringOutput)
 
+	// The provider and the probe wait for the seal guard, which unseals a Vault that restarted (sealguard.go).
+	var guardAfter []pulumi.Resource
+	if host.unseal != nil {
+		guardAfter = append(guardAfter, host.unseal)
+	}
+	address := v.guardSeal(ctx, args, host, guardAfter)
 	pargs := &vault.ProviderArgs{
-		Address:    args.Address.ToStringOutput(),
+		Address:    address,
 		CaCertFile: caFile,
 		// The provider logs in with the program's AppRole; a child token would need auth/token/create.
 		AuthLogin: vault.ProviderAuthLoginArgs{
@@ -51,15 +57,16 @@ func (v *Vault) configure(ctx *pulumi.Context, name string, args *Args, host *ho
 	}
 	v.ProviderResource = provider
 	// Every preview and up reads the approle auth method through the provider (after the program's
-	// credential exists). A Vault that restarted on its own comes back sealed, and nothing else in an
-	// unchanged stack would talk to it: this read makes such a run fail with Vault's own "Vault is sealed"
-	// instead of reporting success while the services cannot read their secrets (README, troubleshooting).
-	// It waits for the unseal step, so `pulumi up --replace <unseal>` unseals first and then passes.
+	// credential exists), after the seal guard: a Vault still sealed (the guard had no keys) or otherwise
+	// unusable makes the run fail with Vault's own message instead of reporting success while the services
+	// cannot read their secrets (README, troubleshooting). In a preview that found Vault sealed, its path
+	// is unknown and the read waits for the up.
 	probeOpts := []pulumi.InvokeOption{pulumi.Provider(provider), pulumi.Parent(v)}
 	if host.unseal != nil {
 		probeOpts = append(probeOpts, pulumi.DependsOn([]pulumi.Resource{host.unseal}))
 	}
-	v.AppRoleAccessor = vault.LookupAuthBackendOutput(ctx, vault.LookupAuthBackendOutputArgs{Path: pulumi.String("approle")},
+	probePath := address.ApplyT(func(string) string { return "approle" }).(pulumi.StringOutput)
+	v.AppRoleAccessor = vault.LookupAuthBackendOutput(ctx, vault.LookupAuthBackendOutputArgs{Path: probePath},
 		probeOpts...).Accessor()
 	managed := func(o ...pulumi.ResourceOption) []pulumi.ResourceOption {
 		return component.Child(v, append([]pulumi.ResourceOption{pulumi.Provider(provider)}, o...)...)

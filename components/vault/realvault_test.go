@@ -182,6 +182,7 @@ func realBootstrap(t *testing.T) (h *host, s scriptSet, root string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.unsealKeys = keys
 	if _, errOut, err := h.run(s.Unseal, keys); err != nil {
 		t.Fatalf("unseal: %v\n%s", err, errOut)
 	}
@@ -266,5 +267,63 @@ func TestRootStepsAgainstRealVault(t *testing.T) {
 	}
 	if _, errOut, err := h2.run(s2.Revoke, root2); err == nil || !strings.Contains(errOut, "sealed") {
 		t.Errorf("revoke on a sealed Vault: %v\n%s", err, errOut)
+	}
+}
+
+// The seal guard against a real Vault that was sealed after its bootstrap (as a restart leaves it): a
+// preview's report says sealed and changes nothing, an up's guard unseals it with the program's keys, and
+// then finds it unsealed; wrong keys fail with Vault's message and never show a key; no keys fail saying
+// what to set; a Vault that does not answer is reported unreachable.
+func TestSealGuardAgainstRealVault(t *testing.T) {
+	h, s, root := realBootstrap(t)
+	ca, err := os.ReadFile(filepath.Join(h.l.SecretsDir, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	initKeys := h.unsealKeys
+	guard := func(mode, address, keys string) (string, string, error) {
+		cmd := exec.Command("/bin/bash", "-c", s.SealGuard)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOODCLOUD_VAULT_ADDR=" + address, "HOODCLOUD_VAULT_CA_PEM=" + string(ca),
+			"HOODCLOUD_SEAL_GUARD=" + mode}
+		cmd.Stdin = strings.NewReader(keys)
+		var out, errb strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		return strings.TrimSpace(out.String()), errb.String(), err
+	}
+	sealed := func() bool {
+		out, err := vaultCLI(t, h, "", "status", "-format=json")
+		return strings.Contains(out, `"sealed": true`) || (err != nil && !strings.Contains(out, `"sealed": false`))
+	}
+	seal := func() {
+		t.Helper()
+		if out, err := vaultCLI(t, h, root, "operator", "seal"); err != nil || !sealed() {
+			t.Fatalf("sealing Vault: %v %s", err, out)
+		}
+	}
+
+	if out, errOut, err := guard(guardUnseal, h.l.APIBase, initKeys); err != nil || out != guardUnsealed {
+		t.Fatalf("an unsealed Vault: %q %v %s", out, err, errOut)
+	}
+	seal()
+	if out, errOut, err := guard(guardReport, h.l.APIBase, initKeys); err != nil || out != guardSealed || !sealed() {
+		t.Errorf("a preview's report: %q %v %s (it must leave Vault sealed)", out, err, errOut)
+	}
+	if out, errOut, err := guard(guardUnseal, h.l.APIBase, ""); err == nil || !strings.Contains(errOut, "hoodcloud:vaultUnsealKeys") {
+		t.Errorf("no keys: %q %v %s", out, err, errOut)
+	}
+	wrong := "dGhpcyBpcyBub3QgYW4gdW5zZWFsIGtleSBvZiB0aGlzIHZhdWx0IGF0IGFsbCE="
+	out, errOut, err := guard(guardUnseal, h.l.APIBase, wrong+"\n")
+	if err == nil || !strings.Contains(errOut, "rejected unseal key 1") || strings.Contains(errOut+out, wrong) {
+		t.Errorf("a wrong key: %q %v %s", out, err, errOut)
+	}
+	if out, errOut, err := guard(guardUnseal, h.l.APIBase, initKeys); err != nil || out != guardUnsealedNow || sealed() {
+		t.Fatalf("an up's guard on a sealed Vault: %q %v %s", out, err, errOut)
+	}
+	if out, _, err := guard(guardReport, h.l.APIBase, initKeys); err != nil || out != guardUnsealed {
+		t.Errorf("after the unseal: %q %v", out, err)
+	}
+	if out, _, err := guard(guardUnseal, "https://"+testkit.FreeLoopbackAddr(t), initKeys); err != nil || out != guardUnreachable {
+		t.Errorf("a Vault that does not answer: %q %v", out, err)
 	}
 }

@@ -22,6 +22,8 @@ var (
 	initTemplate string
 	//go:embed scripts/unseal.sh.tmpl
 	unsealTemplate string
+	//go:embed scripts/seal-guard.sh.tmpl
+	sealGuardTemplate string
 	//go:embed scripts/credential.sh.tmpl
 	credentialTemplate string
 	//go:embed scripts/revoke-root.sh.tmpl
@@ -164,6 +166,8 @@ func RenderConsumerPolicy(c Consumer) (string, error) {
 // scriptSet holds the rendered scripts of the Vault host's steps.
 type scriptSet struct {
 	Install, Init, InitEscrowClear, Unseal, Credential, Revoke string
+	// SealGuard runs on the machine that runs pulumi, not on the Vault host (sealguard.go).
+	SealGuard string
 	// RootTokenStillSet is the root-only steps' update command while a root token is configured.
 	RootTokenStillSet string
 }
@@ -223,6 +227,9 @@ func renderScripts(l layout, tlsServerName string, ip initParams) (scriptSet, er
 		hint = "the init output's keys are PGP-encrypted; decrypt them and set hoodcloud:vaultUnsealKeys"
 	}
 	if s.Unseal, err = render.Template("unseal.sh", unsealTemplate, struct{ Lib, NoKeysHint string }{lib, hint}); err != nil {
+		return s, err
+	}
+	if s.SealGuard, err = render.Template("seal-guard.sh", sealGuardTemplate, struct{ NoKeysHint string }{hint}); err != nil {
 		return s, err
 	}
 	policyJSON, err := json.Marshal(map[string]string{"policy": programPolicy})

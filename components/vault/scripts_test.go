@@ -36,6 +36,8 @@ type host struct {
 	state string
 	path  string
 	l     layout
+	// unsealKeys are the keys init printed, once realBootstrap unsealed a real Vault with them.
+	unsealKeys string
 }
 
 func newHost(t *testing.T) *host {
@@ -426,7 +428,7 @@ func allRendered(t *testing.T) map[string]string {
 			t.Fatal(err)
 		}
 		for name, text := range map[string]string{"install": s.Install, "init": s.Init, "init-escrow-clear": s.InitEscrowClear, "unseal": s.Unseal,
-			"credential": s.Credential, "revoke-root": s.Revoke, "root-token-still-set": s.RootTokenStillSet} {
+			"credential": s.Credential, "revoke-root": s.Revoke, "root-token-still-set": s.RootTokenStillSet, "seal-guard": s.SealGuard} {
 			out[variant+"/"+name] = text
 		}
 	}
@@ -507,7 +509,7 @@ func TestShellcheckCatchesABrokenScript(t *testing.T) {
 
 func TestGoldenScripts(t *testing.T) {
 	r := allRendered(t)
-	for _, name := range []string{"install", "init", "unseal", "credential", "revoke-root"} {
+	for _, name := range []string{"install", "init", "unseal", "credential", "revoke-root", "seal-guard"} {
 		testkit.Golden(t, name+".sh.golden", r["default/"+name])
 	}
 	testkit.Golden(t, "init-pgp-kms.sh.golden", func() string {

@@ -18,6 +18,10 @@ type hostSteps struct {
 	install, init, unseal, credential, revoke *remote.Command
 	// initOutput is init's stdout, secret.
 	initOutput pulumi.StringOutput
+	// unsealKeys are the keys the program holds (unseal's stdin, secret), and sealGuard the script that
+	// gives them to a Vault found sealed (sealguard.go); both unset with AutoUnseal.
+	unsealKeys pulumi.StringOutput
+	sealGuard  string
 	// login is the provider's AppRole login parameters (role_id, secret_id), secret.
 	login            pulumi.StringMapOutput
 	rootTokenRevoked pulumi.BoolOutput
@@ -99,6 +103,7 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 			return nil, err
 		}
 		unsealed = s.unseal
+		s.unsealKeys, s.sealGuard = keys, scripts.SealGuard
 	}
 
 	configuredToken := pulumi.String("").ToStringOutput()

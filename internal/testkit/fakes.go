@@ -45,6 +45,7 @@ var defaultResources = map[string]ResourceFunc{
 
 var defaultCalls = map[string]CallFunc{
 	"vault:index/getAuthBackend:getAuthBackend":   fakeAuthBackend,
+	"command:local:run":                           fakeSealGuard,
 	"aws:iam/getPolicyDocument:getPolicyDocument": fakePolicyDocument,
 	"aws:index/getCallerIdentity:getCallerIdentity": func(pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.PropertyMap{"accountId": resource.NewProperty("123456789012"),
@@ -366,6 +367,26 @@ func FakeVaultUnseal() {
 	if marker := os.Getenv(FakeVaultSealedEnv); marker != "" {
 		_ = os.Remove(marker)
 	}
+}
+
+// fakeSealGuard answers the one local command the program runs, components/vault's seal guard, as the
+// guard does against the fake Vault: a sealed one is reported (report mode) or unsealed (unseal mode).
+func fakeSealGuard(a pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	env := a.Args["environment"]
+	if !env.IsObject() || !env.ObjectValue()["HOODCLOUD_SEAL_GUARD"].IsString() {
+		return nil, fmt.Errorf("testkit: no fake for this local command (only the Vault seal guard has one)")
+	}
+	answer := "unsealed"
+	if FakeVaultSealed() {
+		switch env.ObjectValue()["HOODCLOUD_SEAL_GUARD"].StringValue() {
+		case "unseal":
+			FakeVaultUnseal()
+			answer = "unsealed-now"
+		default:
+			answer = "sealed"
+		}
+	}
+	return resource.PropertyMap{"stdout": resource.NewProperty(answer + "\n"), "stderr": resource.NewProperty("")}, nil
 }
 
 // fakeAuthBackend answers vault.LookupAuthBackend like Vault: the mount's type and accessor, or Vault's

@@ -102,9 +102,12 @@ func copyFile(src, dst string, h io.Writer) error {
 	return out.Close()
 }
 
-// goBinary builds a static binary of a package of this repository into dir.
+// goBinary builds a static binary of a package of this repository into dir/bin.
 func goBinary(ctx context.Context, repoRoot, pkg, dir string) (string, error) {
-	out := filepath.Join(dir, filepath.Base(pkg))
+	if err := os.MkdirAll(filepath.Join(dir, "bin"), 0o755); err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "bin", filepath.Base(pkg))
 	args := []string{"build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = repoRoot

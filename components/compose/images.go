@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
@@ -18,12 +19,24 @@ func Images(dir, project string, l Layout, vars map[string]string) ([]string, er
 	if err != nil {
 		return nil, err
 	}
-	details := types.ConfigDetails{WorkingDir: abs, Environment: types.Mapping(vars)}
+	details := types.ConfigDetails{WorkingDir: abs}
 	for _, f := range l.ComposeFiles {
 		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: filepath.Join(abs, filepath.FromSlash(f))})
 	}
-	p, err := loader.LoadWithContext(context.Background(), details,
-		func(o *loader.Options) { o.SetProjectName(project, true) }, loader.WithProfiles([]string{"*"}))
+	named := func(o *loader.Options) { o.SetProjectName(project, true) }
+	// Every variable the files use and vars does not set is empty, said so here rather than warned about
+	// by compose-go for each use: only the images' variables matter.
+	model, err := loader.LoadModelWithContext(context.Background(), details, named,
+		func(o *loader.Options) { o.SkipInterpolation, o.SkipValidation, o.SkipNormalization = true, true, true })
+	if err != nil {
+		return nil, fmt.Errorf("images of %s: %w", project, err)
+	}
+	env := types.Mapping{}
+	for name := range template.ExtractVariables(model, template.DefaultPattern) {
+		env[name] = vars[name]
+	}
+	details.Environment = env
+	p, err := loader.LoadWithContext(context.Background(), details, named, loader.WithProfiles([]string{"*"}))
 	if err != nil {
 		return nil, fmt.Errorf("images of %s: %w", project, err)
 	}

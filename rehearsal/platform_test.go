@@ -1,0 +1,189 @@
+package rehearsal
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+
+	"github.com/hoodcloud/infra/stacks"
+)
+
+// The whole platform from empty servers, for real: the program's first up brings up Vault, certbot's
+// DNS-01 certificate (pebble and the Cloudflare stand-in), NATS in operator mode, both compose stacks
+// with cmd/migrate before the applications and the health matrix, and the mTLS check; a second up changes
+// nothing; a release whose migration fails fails up with the migration's output and leaves the running
+// applications alone, and the fixed release converges; a Stripe secret change restarts the payment stack
+// alone.
+func TestPlatformRehearsal(t *testing.T) {
+	ru := start(t, stacks.PhasePlatform)
+	ops := ru.up(t, "platform: first up")
+	for _, step := range []string{"nats-certbot-issue", "control-plane-app-deploy", "payment-app-deploy", "payment-mtls-check", "vault-revoke-root"} {
+		if ops[step] != "create" {
+			t.Errorf("first up: %s %q", step, ops[step])
+		}
+	}
+	ru.checkOutputs(t, FirstRelease)
+	cp := ru.host(t, ru.hostOf(t, stacks.ConsumerControlPlane))
+	pay := ru.host(t, ru.hostOf(t, stacks.ConsumerPayment))
+
+	// cmd/migrate ran after the data services and before the applications, on both stacks.
+	for _, step := range []string{"control-plane-app-deploy", "payment-app-deploy"} {
+		log := ru.commandStdout(t, step)
+		data, migrate, apps := strings.Index(log, "deploy: data services healthy"), strings.Index(log, "deploy: migration succeeded"),
+			strings.Index(log, "deploy: starting application services")
+		if data < 0 || migrate < data || apps < migrate || !strings.Contains(log, "migrate: applied 7 migrations") {
+			t.Errorf("%s: want data services, then migrate, then the applications:\n%s", step, log)
+		}
+	}
+	// The health matrix is green: every container of both stacks runs, healthy where it has a check.
+	for _, h := range []struct {
+		host    host
+		project string
+	}{{cp, stacks.ControlPlaneProject}, {pay, stacks.PaymentProject}} {
+		for service, c := range containers(t, h.host, h.project) {
+			if c.status != "running" || (c.health != "" && c.health != "healthy") {
+				t.Errorf("%s/%s: %s %s", h.project, service, c.status, c.health)
+			}
+		}
+	}
+	// The mTLS check ran on the control plane against the payment service.
+	if out := ru.commandStdout(t, "payment-mtls-check"); !strings.Contains(out, "accepted the control plane's client certificate") ||
+		!strings.Contains(out, "refused a client without a certificate") {
+		t.Errorf("mTLS check: %s", out)
+	}
+	ru.checkNATS(t, cp, pay)
+
+	if ops := ru.up(t, "platform: second up", optup.ExpectNoChanges()); len(ops) != 0 {
+		t.Errorf("a second up did %v", ops)
+	}
+
+	// A release whose migration fails: up fails with the migration's own output, the applications that
+	// run are not touched.
+	before := containers(t, cp, stacks.ControlPlaneProject)
+	ru.release(t, "v1.43.0", "migrate")
+	ru.r.Phase("platform: up of a release whose migration fails")
+	err := ru.tryUp(t)
+	if err == nil || !strings.Contains(err.Error(), MigrationFailure) || !strings.Contains(err.Error(), "application services were NOT started") {
+		t.Fatalf("an up whose migration fails: %v", err)
+	}
+	after := containers(t, cp, stacks.ControlPlaneProject)
+	for _, service := range []string{"api", "auth", "orchestrator", "agent-gateway"} {
+		if after[service] != before[service] {
+			t.Errorf("%s changed though the migration failed: %+v -> %+v", service, before[service], after[service])
+		}
+	}
+
+	// The fixed release: only what depends on the version re-runs, and it converges.
+	ru.release(t, "v1.43.1")
+	ops = ru.up(t, "platform: up of the fixed release")
+	for res, op := range ops {
+		if !strings.HasPrefix(res, "control-plane-app") && !strings.HasPrefix(res, "payment-app") && !strings.HasPrefix(res, "payment-mtls") {
+			t.Errorf("an appVersion bump changed %s (%s)", res, op)
+		}
+	}
+	if !strings.Contains(ops["control-plane-app-deploy"], "replace") {
+		t.Errorf("the fixed release did not redeploy the control plane: %v", ops)
+	}
+	if img := containers(t, cp, stacks.ControlPlaneProject)["api"].image; !strings.HasSuffix(img, "/api:v1.43.1") {
+		t.Errorf("api runs %s after the fixed release", img)
+	}
+	ru.checkOutputs(t, "v1.43.1")
+
+	// A Stripe secret change restarts the payment stack and nothing on the control plane.
+	cpBefore, payBefore := containers(t, cp, stacks.ControlPlaneProject), containers(t, pay, stacks.PaymentProject)
+	ru.set(t, "stripeSecretKey", "rehearsal-rotated-stripe-secret-key-5e1", true)
+	ops = ru.up(t, "platform: up with a new Stripe secret")
+	if !strings.Contains(ops["payment-app-deploy"], "replace") {
+		t.Errorf("a Stripe change did not redeploy the payment stack: %v", ops)
+	}
+	if op, ok := ops["control-plane-app-deploy"]; ok {
+		t.Errorf("a Stripe change touched the control plane's deploy: %s", op)
+	}
+	if cpAfter := containers(t, cp, stacks.ControlPlaneProject); !equalContainers(cpBefore, cpAfter) {
+		t.Errorf("a Stripe change restarted control-plane containers:\n%v\n%v", cpBefore, cpAfter)
+	}
+	if payAfter := containers(t, pay, stacks.PaymentProject); payAfter["payment"].started == payBefore["payment"].started {
+		t.Error("a Stripe change did not restart the payment service")
+	}
+}
+
+// checkOutputs checks the outputs contract is complete after an up that deployed version.
+func (ru *run) checkOutputs(t *testing.T, version string) {
+	t.Helper()
+	outs, err := ru.stack.Outputs(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, spec := range stacks.OutputContract {
+		if _, ok := outs[spec.Key]; !ok {
+			t.Errorf("output %s missing", spec.Key)
+		}
+	}
+	if got := ru.outputAny(t, "deployedVersion"); got != version {
+		t.Errorf("deployedVersion = %v, want %s", got, version)
+	}
+	if got := ru.outputAny(t, "vaultRootTokenRevoked"); got != true {
+		t.Errorf("vaultRootTokenRevoked = %v", got)
+	}
+	receipts, _ := ru.outputAny(t, "deployReceipts").(map[string]any)
+	for _, stackName := range []string{"controlPlane", "payment"} {
+		r, _ := receipts[stackName].(map[string]any)
+		if r["migrate"] == nil || !strings.Contains(r["migrate"].(string), "exit 0") {
+			t.Errorf("deployReceipts.%s: %v", stackName, r)
+		}
+	}
+}
+
+// checkNATS connects to NATS on the control plane's payment port (4223) over TLS with the certificate
+// certbot obtained (verified against the ACME CA's root for nats.<domain>): the payment user's credentials
+// from its server are accepted, an anonymous client is refused (operator mode).
+func (ru *run) checkNATS(t *testing.T, cp, pay host) {
+	t.Helper()
+	roots, err := ru.acme.Roots(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := pay.run(t, "cat "+stacks.PaymentNATSCredsFile)
+	addr := strings.TrimSuffix(cp.addr, ":22") + ":4223"
+	name := "nats." + ru.config(t, "domain")
+	if err := natsConnect(addr, name, roots, []byte(creds)); err != nil {
+		t.Errorf("the payment user on %s (%s): %v", addr, name, err)
+	}
+	if err := natsConnect(addr, name, roots, nil); err == nil || !strings.Contains(err.Error(), "Authorization Violation") {
+		t.Errorf("an anonymous client on %s: %v, want Authorization Violation", addr, err)
+	}
+}
+
+// container is one compose container as Docker reports it.
+type container struct{ image, status, health, started string }
+
+// containers are the running containers of a compose project on a host, by service.
+func containers(t *testing.T, h host, project string) map[string]container {
+	t.Helper()
+	out := h.run(t, `docker ps --quiet --filter label=com.docker.compose.project=`+project+` | xargs --no-run-if-empty docker inspect --format '{{index .Config.Labels "com.docker.compose.service"}}|{{.Config.Image}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.StartedAt}}'`)
+	m := map[string]container{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		f := strings.Split(line, "|")
+		if len(f) == 5 {
+			m[f[0]] = container{image: f[1], status: f[2], health: f[3], started: f[4]}
+		}
+	}
+	if len(m) == 0 {
+		t.Fatalf("no containers of %s on %s", project, h.addr)
+	}
+	return m
+}
+
+func equalContainers(a, b map[string]container) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

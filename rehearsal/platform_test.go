@@ -15,7 +15,7 @@ import (
 // with cmd/migrate before the applications and the health matrix, and the mTLS check; a second up changes
 // nothing; a release whose migration fails fails up with the migration's output and leaves the running
 // applications alone, and the fixed release converges; a Stripe secret change restarts the payment stack
-// alone.
+// alone; destroy of staging removes every server (prod's are protected).
 func TestPlatformRehearsal(t *testing.T) {
 	ru := start(t, stacks.PhasePlatform)
 	ops := ru.up(t, "platform: first up")
@@ -90,6 +90,9 @@ func TestPlatformRehearsal(t *testing.T) {
 		t.Errorf("api runs %s after the fixed release", img)
 	}
 	ru.checkOutputs(t, "v1.43.1")
+	if ops := ru.up(t, "platform: up after the fixed release", optup.ExpectNoChanges()); len(ops) != 0 {
+		t.Errorf("the fixed release did not converge: the next up did %v", ops)
+	}
 
 	// A Stripe secret change restarts the payment stack and nothing on the control plane.
 	cpBefore, payBefore := containers(t, cp, stacks.ControlPlaneProject), containers(t, pay, stacks.PaymentProject)
@@ -106,6 +109,20 @@ func TestPlatformRehearsal(t *testing.T) {
 	}
 	if payAfter := containers(t, pay, stacks.PaymentProject); payAfter["payment"].started == payBefore["payment"].started {
 		t.Error("a Stripe change did not restart the payment service")
+	}
+
+	// Destroying the whole platform (its remote steps' delete scripts, Vault's resources through the
+	// provider) removes every server; prod's are protected and refuse.
+	err = ru.tryDestroy(t)
+	servers, serr := ru.r.Servers(context.Background())
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	if *stack == "staging" && (err != nil || len(servers) != 0) {
+		t.Errorf("destroy of staging: %v, servers left %v", err, servers)
+	}
+	if *stack == "prod" && (err == nil || !strings.Contains(err.Error(), "cannot be deleted")) {
+		t.Errorf("destroy of prod must stop at its protected resources: %v", err)
 	}
 }
 

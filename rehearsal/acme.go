@@ -63,7 +63,7 @@ func (r *Rehearsal) StartACME(ctx context.Context, zone, token string) (*ACME, e
 	if err != nil {
 		return nil, err
 	}
-	if err := r.runService(ctx, "cloudflare", cfIP, cfImage, nil, cfDir, "-api-listen", ":443", "-dns-listen", ":53",
+	if err := r.runContainer(ctx, "cloudflare", cfIP, cfImage, nil, []string{"--volume", cfDir + ":/config:ro"}, "-api-listen", ":443", "-dns-listen", ":53",
 		"-cert", "/config/cert.pem", "-key", "/config/key.pem", "-token-file", "/config/token", "-zone", zone); err != nil {
 		return nil, err
 	}
@@ -102,8 +102,8 @@ func (r *Rehearsal) StartACME(ctx context.Context, zone, token string) (*ACME, e
 		return nil, err
 	}
 	// No nonce rejections and no sleeps: pebble's defaults test clients' retries, not the program's.
-	if err := r.runService(ctx, "pebble", pebbleIP, pebbleImage, map[string]string{"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"},
-		pebbleDir, "-dnsserver", cfIP+":53"); err != nil {
+	if err := r.runContainer(ctx, "pebble", pebbleIP, pebbleImage, map[string]string{"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0"},
+		[]string{"--volume", pebbleDir + ":/config:ro"}, "-dnsserver", cfIP+":53"); err != nil {
 		return nil, err
 	}
 	a := &ACME{Directory: "https://" + pebbleIP + ":14000/dir", management: "https://" + pebbleIP + ":15000", ca: authority}
@@ -115,14 +115,16 @@ func (r *Rehearsal) StartACME(ctx context.Context, zone, token string) (*ACME, e
 	return a, r.writeSettings()
 }
 
-// runService runs one of the rehearsal's own containers at ip, with config mounted read-only at /config.
-func (r *Rehearsal) runService(ctx context.Context, role, ip, image string, env map[string]string, config string, args ...string) error {
+// runContainer runs one of the rehearsal's own containers (<run>-<role>) at ip on the rehearsal network,
+// labelled for Close: dockerArgs go to `docker run`, cmdArgs to the image.
+func (r *Rehearsal) runContainer(ctx context.Context, role, ip, image string, env map[string]string, dockerArgs []string, cmdArgs ...string) error {
 	run := []string{"run", "--detach", "--name", r.Name + "-" + role, "--label", "org.hoodcloud.rehearsal=" + r.Name,
-		"--network", r.Network, "--ip", ip, "--volume", config + ":/config:ro"}
+		"--network", r.Network, "--ip", ip}
 	for k, v := range env {
 		run = append(run, "--env", k+"="+v)
 	}
-	_, err := command(ctx, "", "docker", append(append(run, image), args...)...)
+	run = append(append(run, dockerArgs...), image)
+	_, err := command(ctx, "", "docker", append(run, cmdArgs...)...)
 	return err
 }
 

@@ -92,13 +92,7 @@ func (r *Rehearsal) startRegistries(ctx context.Context, o Options) (*Registries
 func (r *Rehearsal) runRegistry(ctx context.Context, image, role string, n int, env map[string]string, extra ...string) (Registry, error) {
 	name := r.Name + "-registry-" + role
 	ip := hostAddr(r.Subnet, n)
-	args := []string{"run", "--detach", "--name", name, "--label", "org.hoodcloud.rehearsal=" + r.Name,
-		"--network", r.Network, "--ip", ip, "--publish", "127.0.0.1::5000"}
-	for k, v := range env {
-		args = append(args, "--env", k+"="+v)
-	}
-	args = append(append(args, extra...), image)
-	if _, err := command(ctx, "", "docker", args...); err != nil {
+	if err := r.runContainer(ctx, "registry-"+role, ip, image, env, append([]string{"--publish", "127.0.0.1::5000"}, extra...)); err != nil {
 		return Registry{}, err
 	}
 	out, err := command(ctx, "", "docker", "port", name, "5000/tcp")

@@ -87,5 +87,5 @@ rehearse: deps rehearsal-tools
 ## dpkg-scanpackages (the image's local archive) and a static busybox (the shell and wget of the stand-in
 ## images of the bundles' services).
 rehearsal-tools:
-	@command -v debootstrap >/dev/null 2>&1 && command -v dpkg-scanpackages >/dev/null 2>&1 && [ -x /bin/busybox ] || \
+	@command -v debootstrap >/dev/null 2>&1 && command -v dpkg-scanpackages >/dev/null 2>&1 && dpkg-query -W -f='$${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap dpkg-dev busybox-static >/dev/null; }

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"github.com/hoodcloud/infra/internal/engine"
 	"github.com/hoodcloud/infra/internal/testkit"
@@ -107,8 +108,8 @@ func TestDeployKeyRotationRunsNoStepScript(t *testing.T) {
 	}
 }
 
-// A Vault that restarted on its own is sealed. A preview says so (a warning) and changes nothing, Vault
-// stays sealed; the next up unseals it through the seal guard with the keys the program holds, runs no
+// A Vault that restarted on its own is sealed. A preview says so (a warning), plans nothing but what it
+// cannot read (Vault's resources, the AppRole files steps) and leaves Vault sealed (it is given no keys); the next up unseals it through the seal guard with the keys the program holds, runs no
 // remote step and changes nothing in the state; then nothing is left to change.
 func TestSealedVaultIsUnsealedByTheNextUp(t *testing.T) {
 	p := newProject(t, "staging", engine.StandIn)
@@ -121,10 +122,23 @@ func TestSealedVaultIsUnsealedByTheNextUp(t *testing.T) {
 	ws.SetEnvVar(testkit.FakeVaultSealedEnv, marker)
 
 	ch, d := engine.Watch()
-	if _, err := p.st.Preview(context.Background(), optpreview.EventStreams(ch)); err != nil {
+	prev, err := p.st.Preview(context.Background(), optpreview.EventStreams(ch))
+	if err != nil {
 		t.Fatalf("preview with Vault sealed: %v", err)
 	}
 	d.Wait()
+	// It cannot read Vault: Vault's resources show as updates (their provider's address is unknown) and the
+	// AppRole files steps, whose stdin they give, as replacements; nothing else changes.
+	for name, op := range d.Ops(true) {
+		vaultResource := strings.HasPrefix(name, "vault-") && op == "update"
+		appRoleFiles := strings.HasSuffix(name, "-approle-files") && strings.Contains(op, "replace")
+		if !vaultResource && !appRoleFiles {
+			t.Errorf("preview with Vault sealed plans %s for %s", op, name)
+		}
+	}
+	if prev.ChangeSummary[apitype.OpSame] == 0 {
+		t.Errorf("preview with Vault sealed plans %v", prev.ChangeSummary)
+	}
 	if w := strings.Join(d.Warnings(), "\n"); !strings.Contains(w, "Vault is sealed") || !strings.Contains(w, "pulumi up` unseals it") {
 		t.Errorf("preview with Vault sealed warned %q", w)
 	}

@@ -51,7 +51,7 @@ func (r *Rehearsal) StartACME(ctx context.Context, zone, token string) (*ACME, e
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFiles(cfDir, map[string][]byte{"cert.pem": cfCert, "key.pem": cfKey, "token": []byte(token)}); err != nil {
+	if err := writeFiles(cfDir, map[string][]byte{"cert.pem": cfCert, "key.pem": cfKey, "token": []byte(token)}, 0o600); err != nil {
 		return nil, err
 	}
 	cfBin, err := goBinary(ctx, o.RepoRoot, "github.com/hoodcloud/infra/tools/rehearsal/cloudflare", o.WorkDir)
@@ -87,7 +87,7 @@ func (r *Rehearsal) StartACME(ctx context.Context, zone, token string) (*ACME, e
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFiles(pebbleDir, map[string][]byte{"cert.pem": pCert, "key.pem": pKey, "pebble.json": confJSON}); err != nil {
+	if err := writeFiles(pebbleDir, map[string][]byte{"cert.pem": pCert, "key.pem": pKey, "pebble.json": confJSON}, 0o600); err != nil {
 		return nil, err
 	}
 	pebbleBin := filepath.Join(o.CacheDir, "pebble-"+PebbleVersion)
@@ -179,13 +179,13 @@ func (a *ACME) Roots(ctx context.Context) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// writeFiles writes files (name → content) into dir, readable by the containers that mount it.
-func writeFiles(dir string, files map[string][]byte) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeFiles writes files (name → content) into dir with mode: the containers that mount it run as root.
+func writeFiles(dir string, files map[string][]byte, mode os.FileMode) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), b, mode); err != nil {
 			return err
 		}
 	}

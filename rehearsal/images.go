@@ -118,9 +118,17 @@ func goBinary(ctx context.Context, repoRoot, pkg, dir string) (string, error) {
 	return out, nil
 }
 
-// goInstall builds a static binary of a module's command (module@version) once per machine, as bin.
+// goInstall builds a static binary of a module's command (module@version) once per machine, as bin. It
+// builds into a directory of its own and renames, so two rehearsals on one machine never see half a binary.
 func goInstall(ctx context.Context, o Options, pkgAtVersion, name, bin string) error {
-	gobin := filepath.Join(o.CacheDir, "gobin")
+	if err := os.MkdirAll(o.CacheDir, 0o755); err != nil {
+		return err
+	}
+	gobin, err := os.MkdirTemp(o.CacheDir, "gobin-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(gobin)
 	if _, err := commandIn(ctx, []string{"GOBIN=" + gobin, "CGO_ENABLED=0"}, "", "go", "install", "-trimpath", "-ldflags=-s -w", pkgAtVersion); err != nil {
 		return err
 	}

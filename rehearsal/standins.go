@@ -196,6 +196,7 @@ func standInDockerfile(tmpl, ref string, s standIn) (string, error) {
 // returns the local image of each ref. broken names HoodCloud images (by name, e.g. migrate) whose
 // stand-in is the failing one.
 func standInImages(ctx context.Context, o Options, refs []string, imageRegistry string, broken map[string]bool) (map[string]string, error) {
+	// The root is laid out once per run, in a directory of its own that only a complete root is renamed to.
 	root := filepath.Join(o.WorkDir, "standin-context")
 	if _, err := os.Stat(root); err != nil {
 		testservice, err := goBinary(ctx, o.RepoRoot, "github.com/hoodcloud/infra/tools/testservice", o.WorkDir)
@@ -206,8 +207,19 @@ func standInImages(ctx context.Context, o Options, refs []string, imageRegistry 
 		if err != nil {
 			return nil, err
 		}
-		if err := standInRoot(filepath.Join(root, "rootfs"), "/bin/busybox", testservice, nats); err != nil {
+		partial, err := os.MkdirTemp(o.WorkDir, "standin-context-")
+		if err != nil {
+			return nil, err
+		}
+		if err := standInRoot(filepath.Join(partial, "rootfs"), "/bin/busybox", testservice, nats); err != nil {
+			os.RemoveAll(partial)
 			return nil, fmt.Errorf("stand-in root: %w", err)
+		}
+		if err := os.Chmod(partial, 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.Rename(partial, root); err != nil {
+			return nil, err
 		}
 	}
 	tmpl, err := os.ReadFile(filepath.Join(o.RepoRoot, "tools/rehearsal/images/standin/Dockerfile.tmpl"))

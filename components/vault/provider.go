@@ -28,11 +28,7 @@ func (v *Vault) configure(ctx *pulumi.Context, name string, args *Args, host *ho
 	}).(pulumi.StringOutput)
 
 	// The provider and the probe wait for the seal guard, which unseals a Vault that restarted (sealguard.go).
-	var guardAfter []pulumi.Resource
-	if host.unseal != nil {
-		guardAfter = append(guardAfter, host.unseal)
-	}
-	address := v.guardSeal(ctx, args, host, guardAfter)
+	address := host.guardedAddress
 	pargs := &vault.ProviderArgs{
 		Address:    address,
 		CaCertFile: caFile,

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -281,10 +282,11 @@ func TestSealGuardAgainstRealVault(t *testing.T) {
 		t.Fatal(err)
 	}
 	initKeys := h.unsealKeys
+	// As local.run runs it: bash -c SCRIPT NAME MODE, the operator's environment plus the guard's.
 	guard := func(mode, address, keys string) (string, string, error) {
-		cmd := exec.Command("/bin/bash", "-c", s.SealGuard)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOODCLOUD_VAULT_ADDR=" + address, "HOODCLOUD_VAULT_CA_PEM=" + string(ca),
-			"HOODCLOUD_SEAL_GUARD=" + mode}
+		cmd := exec.Command("/bin/bash", "-c", s.SealGuard, "hoodcloud-vault-seal-guard", mode)
+		cmd.Env = append(os.Environ(), "HOODCLOUD_VAULT_ADDR="+address, "HOODCLOUD_VAULT_CA_PEM="+string(ca),
+			"HOODCLOUD_VAULT_HAS_KEYS="+strconv.FormatBool(keys != ""))
 		cmd.Stdin = strings.NewReader(keys)
 		var out, errb strings.Builder
 		cmd.Stdout, cmd.Stderr = &out, &errb
@@ -308,6 +310,25 @@ func TestSealGuardAgainstRealVault(t *testing.T) {
 	seal()
 	if out, errOut, err := guard(guardReport, h.l.APIBase, initKeys); err != nil || out != guardSealed || !sealed() {
 		t.Errorf("a preview's report: %q %v %s (it must leave Vault sealed)", out, err, errOut)
+	}
+	if out, errOut, err := guard(guardReport, h.l.APIBase, ""); err != nil || out != guardSealedNoKeys {
+		t.Errorf("a preview's report without keys: %q %v %s", out, err, errOut)
+	}
+	// The operator's curl configuration is not read: a .curlrc that turns TLS verification off changes
+	// nothing, and a Vault whose certificate does not verify is an error, not "unreachable".
+	home := t.TempDir()
+	if err := os.WriteFile(filepath.Join(home, ".curlrc"), []byte("insecure\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("HOME", home)
+	other := testkit.NewTestCA(t, "another CA")
+	ca = other.PEM
+	if out, errOut, err := guard(guardReport, h.l.APIBase, ""); err == nil || !strings.Contains(errOut, "seal status") {
+		t.Errorf("a certificate of another CA: %q %v %s, want a failure", out, err, errOut)
+	}
+	ca, err = os.ReadFile(filepath.Join(h.l.SecretsDir, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	if out, errOut, err := guard(guardUnseal, h.l.APIBase, ""); err == nil || !strings.Contains(errOut, "hoodcloud:vaultUnsealKeys") {
 		t.Errorf("no keys: %q %v %s", out, err, errOut)

@@ -3,6 +3,7 @@ package vault
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/local"
@@ -13,18 +14,22 @@ import (
 // program still holds the keys that unsealed it the first time (init's answer, or vaultUnsealKeys). The
 // seal guard (scripts/seal-guard.sh) runs on the machine that runs pulumi, through the command provider's
 // local.run, before the Vault provider logs in: on `up` it unseals such a Vault over its API, so the up
-// converges by itself and changes nothing in the state; on `preview` it only reports, and the preview
-// warns instead of failing. Without keys (PGP-encrypted, no vaultUnsealKeys) `up` fails with what to do.
+// converges by itself and changes nothing in the state; on `preview` it only reports (it is given no
+// keys), and the preview warns instead of failing: with Vault's address unknown, it shows the Vault
+// resources as updates and the steps that read them (the AppRole files) as replacements, none of which
+// happens once the up has unsealed Vault. Without keys (PGP-encrypted, no vaultUnsealKeys) the warning says
+// key holders must act, and `up` fails saying so.
 
 // What the seal guard prints.
 const (
-	guardUnsealed    = "unsealed"
-	guardUnreachable = "unreachable"
-	guardSealed      = "sealed"
-	guardUnsealedNow = "unsealed-now"
+	guardUnsealed     = "unsealed"
+	guardUnreachable  = "unreachable"
+	guardSealed       = "sealed"
+	guardSealedNoKeys = "sealed-nokeys"
+	guardUnsealedNow  = "unsealed-now"
 )
 
-// The guard's two modes.
+// The guard's two modes, its first argument.
 const (
 	guardReport = "report"
 	guardUnseal = "unseal"
@@ -51,40 +56,51 @@ func connectTo(address, serverName string) (string, error) {
 	return fmt.Sprintf("%s:%s:%s:%s", serverName, u.Port(), u.Hostname(), u.Port()), nil
 }
 
-// guardSeal runs the seal guard after the steps in after (in a new stack, once the unseal step has run)
-// and returns the address the provider and the probe must use: the address itself once Vault is known not
-// to be sealed (or unsealed by the guard), unknown in a preview that found it sealed.
-func (v *Vault) guardSeal(ctx *pulumi.Context, args *Args, host *hostSteps, after []pulumi.Resource) pulumi.StringOutput {
+// guardSeal runs the seal guard once the unseal step has run (in a new stack, Vault is then unsealed) and
+// returns Vault's address for what must not talk to a sealed Vault (the provider, the probe, the root-token
+// steps): the address itself once Vault is known not to be sealed (or the guard unsealed it), unknown in a
+// preview that found it sealed. keys are the unseal step's stdin; they reach the guard only in an up.
+func guardSeal(ctx *pulumi.Context, v *Vault, args *Args, script string, keys pulumi.StringOutput, unseal pulumi.Resource) pulumi.StringOutput {
 	address := args.Address.ToStringOutput()
-	if host.sealGuard == "" {
-		return address // AutoUnseal: Vault unseals itself.
-	}
 	serverName := args.TLSServerName
 	via := address.ApplyT(func(a string) (string, error) { return connectTo(a, serverName) }).(pulumi.StringOutput)
-	run := local.RunOutput(ctx, local.RunOutputArgs{
-		Command:     pulumi.String(host.sealGuard),
-		Interpreter: pulumi.ToStringArray([]string{"/bin/bash", "-c"}),
+	hasKeys := pulumi.Unsecret(keys.ApplyT(func(k string) string { return strconv.FormatBool(k != "") })).(pulumi.StringOutput)
+	mode := guardMode(ctx.DryRun())
+	runArgs := local.RunOutputArgs{
+		// The script is bash's -c text and the mode its first argument: a failure quotes only the mode, so
+		// the guard's own message is what the operator reads.
+		Interpreter: pulumi.ToStringArray([]string{"/bin/bash", "-c", script, "hoodcloud-vault-seal-guard"}),
+		Command:     pulumi.String(mode),
 		Environment: pulumi.StringMap{
 			"HOODCLOUD_VAULT_ADDR":       address,
 			"HOODCLOUD_VAULT_CONNECT_TO": via,
 			"HOODCLOUD_VAULT_CA_PEM":     args.CACertPEM,
-			"HOODCLOUD_SEAL_GUARD":       pulumi.String(guardMode(ctx.DryRun())),
+			"HOODCLOUD_VAULT_HAS_KEYS":   hasKeys,
 		},
-		Stdin:   host.unsealKeys.ToStringPtrOutput(),
 		Logging: local.LoggingNone,
-	}, pulumi.Parent(v), pulumi.DependsOn(after))
+	}
+	if mode == guardUnseal {
+		runArgs.Stdin = keys.ToStringPtrOutput()
+	}
+	run := local.RunOutput(ctx, runArgs, pulumi.Parent(v), pulumi.DependsOn([]pulumi.Resource{unseal}))
 	// One word, never a secret (the keys are only the guard's stdin).
 	status := pulumi.Unsecret(run.Stdout()).(pulumi.StringOutput)
 	return status.ApplyT(func(out string) (pulumi.StringOutput, error) {
 		switch word := strings.TrimSpace(out); word {
-		case guardUnsealed, guardUnreachable, guardUnsealedNow:
-			if word == guardUnsealedNow {
-				_ = ctx.Log.Info("Vault was sealed (it restarted since the last up); unsealed it with the keys the program holds", &pulumi.LogArgs{Resource: v})
-			}
+		case guardUnsealed, guardUnreachable:
 			return address, nil
-		case guardSealed:
-			_ = ctx.Log.Warn("Vault is sealed (it restarted since the last up): `pulumi up` unseals it with the keys the program holds; "+
-				"until then the Vault resources cannot be read", &pulumi.LogArgs{Resource: v})
+		case guardUnsealedNow:
+			_ = ctx.Log.Info("Vault was sealed (it restarted since the last up); unsealed it with the keys the program holds", &pulumi.LogArgs{Resource: v})
+			return address, nil
+		case guardSealed, guardSealedNoKeys:
+			msg := "Vault is sealed (it restarted since the last up): `pulumi up` unseals it with the keys the program holds " +
+				"before anything reads Vault. This preview cannot read Vault, so it shows Vault's resources as updates and " +
+				"the AppRole files steps as replacements; with Vault unsealed, none of them change"
+			if word == guardSealedNoKeys {
+				msg = "Vault is sealed (it restarted since the last up) and the program holds no unseal keys: key holders must " +
+					"unseal it (`vault operator unseal`), or set hoodcloud:vaultUnsealKeys; this preview cannot read Vault"
+			}
+			_ = ctx.Log.Warn(msg, &pulumi.LogArgs{Resource: v})
 			return pulumi.UnsafeUnknownOutput(nil).ApplyT(func(any) string { return "" }).(pulumi.StringOutput), nil
 		default:
 			return pulumi.StringOutput{}, fmt.Errorf("vault seal guard: unexpected answer %q", word)

@@ -18,10 +18,9 @@ type hostSteps struct {
 	install, init, unseal, credential, revoke *remote.Command
 	// initOutput is init's stdout, secret.
 	initOutput pulumi.StringOutput
-	// unsealKeys are the keys the program holds (unseal's stdin, secret), and sealGuard the script that
-	// gives them to a Vault found sealed (sealguard.go); both unset with AutoUnseal.
-	unsealKeys pulumi.StringOutput
-	sealGuard  string
+	// guardedAddress is Vault's address once the seal guard found it unsealed or unsealed it
+	// (sealguard.go); with AutoUnseal, the address itself.
+	guardedAddress pulumi.StringOutput
 	// login is the provider's AppRole login parameters (role_id, secret_id), secret.
 	login            pulumi.StringMapOutput
 	rootTokenRevoked pulumi.BoolOutput
@@ -103,14 +102,18 @@ func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layo
 			return nil, err
 		}
 		unsealed = s.unseal
-		s.unsealKeys, s.sealGuard = keys, scripts.SealGuard
+		s.guardedAddress = guardSeal(ctx, v, args, scripts.SealGuard, keys, s.unseal)
+	} else {
+		s.guardedAddress = args.Address.ToStringOutput()
 	}
 
 	configuredToken := pulumi.String("").ToStringOutput()
 	if args.RootToken != nil {
 		configuredToken = args.RootToken.ToStringOutput()
 	}
-	rootToken := pulumi.All(s.initOutput, configuredToken).ApplyT(func(x []any) (string, error) {
+	// The root-token steps wait for the seal guard too (through their stdin): a Vault that restarted is
+	// unsealed before they run.
+	rootToken := pulumi.All(s.initOutput, configuredToken, s.guardedAddress).ApplyT(func(x []any) (string, error) {
 		return rootTokenInput(x[0].(string), x[1].(string))
 	}).(pulumi.StringOutput)
 

@@ -106,7 +106,8 @@ func TestOrdering(t *testing.T) {
 			t.Errorf("%s does not wait for %s", m.from[1], m.to[1])
 		}
 	}
-	// Nothing runs backwards, and revoke waits for nothing but the credential step (and init's output).
+	// Nothing runs backwards, and revoke waits for nothing but the credential step, init's output and
+	// (through the seal guard, which runs after it) the unseal step.
 	never := []struct{ from, to string }{
 		{"vault-credential", "vault-revoke-root"},
 		{"vault-unseal", "vault-credential"},
@@ -118,7 +119,7 @@ func TestOrdering(t *testing.T) {
 		}
 	}
 	revoke := r.rec.MustNamed(t, cmdType, "vault-revoke-root")
-	allowed := map[string]bool{urn(cmdType, "vault-credential"): true, urn(cmdType, "vault-init"): true}
+	allowed := map[string]bool{urn(cmdType, "vault-credential"): true, urn(cmdType, "vault-init"): true, urn(cmdType, "vault-unseal"): true}
 	for _, d := range append(append([]string{}, revoke.Dependencies...), revoke.PropertyDependencies["stdin"]...) {
 		if !allowed[d] {
 			t.Errorf("revoke-root depends directly on %s", d)

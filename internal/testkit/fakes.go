@@ -369,22 +369,40 @@ func FakeVaultUnseal() {
 	}
 }
 
-// fakeSealGuard answers the one local command the program runs, components/vault's seal guard, as the
-// guard does against the fake Vault: a sealed one is reported (report mode) or unsealed (unseal mode).
+// fakeSealGuard answers the one local command the program runs, components/vault's seal guard (its mode is
+// the command), as the guard does against the fake Vault: a sealed one is reported in a preview (which
+// must be given no keys) and unsealed in an up (which must be given the keys on stdin).
 func fakeSealGuard(a pulumi.MockCallArgs) (resource.PropertyMap, error) {
-	env := a.Args["environment"]
-	if !env.IsObject() || !env.ObjectValue()["HOODCLOUD_SEAL_GUARD"].IsString() {
+	env, mode := a.Args["environment"], a.Args["command"]
+	if !env.IsObject() || !env.ObjectValue()["HOODCLOUD_VAULT_ADDR"].IsString() || !mode.IsString() {
 		return nil, fmt.Errorf("testkit: no fake for this local command (only the Vault seal guard has one)")
 	}
+	stdin := ""
+	if v := a.Args["stdin"]; v.IsString() {
+		stdin = v.StringValue()
+	}
 	answer := "unsealed"
-	if FakeVaultSealed() {
-		switch env.ObjectValue()["HOODCLOUD_SEAL_GUARD"].StringValue() {
-		case "unseal":
+	switch mode.StringValue() {
+	case "report":
+		if stdin != "" {
+			return nil, fmt.Errorf("seal guard: a preview was given the unseal keys")
+		}
+		if FakeVaultSealed() {
+			answer = "sealed"
+			if hk := env.ObjectValue()["HOODCLOUD_VAULT_HAS_KEYS"]; !hk.IsString() || hk.StringValue() != "true" {
+				answer = "sealed-nokeys"
+			}
+		}
+	case "unseal":
+		if FakeVaultSealed() {
+			if strings.TrimSpace(stdin) == "" {
+				return nil, fmt.Errorf("seal guard: Vault is sealed and the program holds no unseal keys")
+			}
 			FakeVaultUnseal()
 			answer = "unsealed-now"
-		default:
-			answer = "sealed"
 		}
+	default:
+		return nil, fmt.Errorf("seal guard: unknown mode %q", mode.StringValue())
 	}
 	return resource.PropertyMap{"stdout": resource.NewProperty(answer + "\n"), "stderr": resource.NewProperty("")}, nil
 }

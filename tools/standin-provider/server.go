@@ -229,6 +229,9 @@ func plain(v resource.PropertyValue) resource.PropertyValue {
 	switch {
 	case v.IsSecret():
 		return plain(v.SecretValue().Element)
+	case v.IsOutput() && v.OutputValue().Known:
+		// Invoke arguments come as output values where they flow from resources.
+		return plain(v.OutputValue().Element)
 	case v.IsArray():
 		out := make([]resource.PropertyValue, len(v.ArrayValue()))
 		for i, e := range v.ArrayValue() {

@@ -49,11 +49,12 @@ trap cleanup EXIT
 
 packages=(
   systemd systemd-sysv dbus openssh-server docker.io iptables ca-certificates iproute2 procps
-  cloud-init curl openssl unattended-upgrades locales
-  # What the program's certbot step installs with apt-get (components/nats): servers here have no
-  # internet, so the image has them and the step's dpkg check finds them installed, as on a re-run.
-  certbot python3-certbot-dns-cloudflare python3
+  cloud-init curl openssl unattended-upgrades locales python3
 )
+# What the program's steps install with apt-get later (components/nats: certbot and its Cloudflare plugin)
+# is not installed here but offered, with its dependencies, by the image's local archive: servers here have
+# no internet, and the step's own `apt-get update` and `apt-get install` run as on a real server.
+offered=(certbot python3-certbot-dns-cloudflare)
 # A bare minbase first, then apt inside it: debootstrap's own dependency order fails to configure
 # cloud-init's Python dependencies when they are --include'd.
 echo "hostimage: debootstrap $suite" >&2
@@ -70,6 +71,11 @@ chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-ins
   tail -n 30 "$work/apt.log" >&2
   exit 1
 }
+echo "hostimage: downloading ${offered[*]} for the local archive" >&2
+chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --download-only "${offered[@]}" >"$work/apt-offered.log" 2>&1 || {
+  tail -n 30 "$work/apt-offered.log" >&2
+  exit 1
+}
 rm -f "$root/usr/sbin/policy-rc.d"
 # Ubuntu's images carry the en_US.UTF-8 locale that cloud-init's locale module sets.
 sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' "$root/etc/locale.gen"
@@ -84,6 +90,7 @@ install -m 0644 "$here/files/docker-compose-v2.control" "$pkg/DEBIAN/control"
 archive="$root/var/lib/hoodcloud-rehearsal/apt"
 install -d "$archive"
 dpkg-deb --root-owner-group --build "$pkg" "$archive/docker-compose-v2.deb" >/dev/null
+mv "$root"/var/cache/apt/archives/*.deb "$archive/"
 (cd "$archive" && dpkg-scanpackages --multiversion . /dev/null >Packages)
 chroot "$root" dpkg -i /var/lib/hoodcloud-rehearsal/apt/docker-compose-v2.deb >/dev/null
 

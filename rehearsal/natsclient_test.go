@@ -20,31 +20,11 @@ import (
 // of creds and the nonce signed by its nkey (no creds: an anonymous client), then PING answered by PONG.
 // A refusal returns the server's -ERR (an operator-mode server says 'Authorization Violation').
 func natsConnect(addr, serverName string, roots *x509.CertPool, creds []byte) error {
-	raw, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	conn, nonce, err := natsTLS(addr, serverName, roots)
 	if err != nil {
 		return err
 	}
-	defer raw.Close()
-	_ = raw.SetDeadline(time.Now().Add(15 * time.Second))
-	line, err := bufio.NewReader(raw).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("reading INFO: %w", err)
-	}
-	var info struct {
-		Nonce       string `json:"nonce"`
-		TLSRequired bool   `json:"tls_required"`
-	}
-	payload, ok := strings.CutPrefix(line, "INFO ")
-	if !ok || json.Unmarshal([]byte(payload), &info) != nil {
-		return fmt.Errorf("expected INFO, got %q", line)
-	}
-	if !info.TLSRequired {
-		return errors.New("the server does not require TLS")
-	}
-	conn := tls.Client(raw, &tls.Config{ServerName: serverName, RootCAs: roots, MinVersion: tls.VersionTLS12})
-	if err := conn.Handshake(); err != nil {
-		return fmt.Errorf("TLS: %w", err)
-	}
+	defer conn.Close()
 	connect := map[string]any{"verbose": false, "pedantic": false, "tls_required": true, "name": "hoodcloud-rehearsal",
 		"lang": "go", "version": "0", "protocol": 1}
 	if creds != nil {
@@ -56,7 +36,7 @@ func natsConnect(addr, serverName string, roots *x509.CertPool, creds []byte) er
 		if err != nil {
 			return err
 		}
-		sig, err := kp.Sign([]byte(info.Nonce))
+		sig, err := kp.Sign([]byte(nonce))
 		if err != nil {
 			return err
 		}
@@ -86,4 +66,48 @@ func natsConnect(addr, serverName string, roots *x509.CertPool, creds []byte) er
 			}
 		}
 	}
+}
+
+// natsTLS dials a NATS server, reads its INFO (which must require TLS) and completes the TLS handshake,
+// verifying serverName against roots. It returns the connection and the server's nonce.
+func natsTLS(addr, serverName string, roots *x509.CertPool) (*tls.Conn, string, error) {
+	raw, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, "", err
+	}
+	_ = raw.SetDeadline(time.Now().Add(15 * time.Second))
+	line, err := bufio.NewReader(raw).ReadString('\n')
+	if err != nil {
+		raw.Close()
+		return nil, "", fmt.Errorf("reading INFO: %w", err)
+	}
+	var info struct {
+		Nonce       string `json:"nonce"`
+		TLSRequired bool   `json:"tls_required"`
+	}
+	payload, ok := strings.CutPrefix(line, "INFO ")
+	if !ok || json.Unmarshal([]byte(payload), &info) != nil {
+		raw.Close()
+		return nil, "", fmt.Errorf("expected INFO, got %q", line)
+	}
+	if !info.TLSRequired {
+		raw.Close()
+		return nil, "", errors.New("the server does not require TLS")
+	}
+	conn := tls.Client(raw, &tls.Config{ServerName: serverName, RootCAs: roots, MinVersion: tls.VersionTLS12})
+	if err := conn.Handshake(); err != nil {
+		raw.Close()
+		return nil, "", fmt.Errorf("TLS: %w", err)
+	}
+	return conn, info.Nonce, nil
+}
+
+// natsCertificate is the certificate a NATS server presents, verified as natsTLS verifies it.
+func natsCertificate(addr, serverName string, roots *x509.CertPool) (*x509.Certificate, error) {
+	conn, _, err := natsTLS(addr, serverName, roots)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	return conn.ConnectionState().PeerCertificates[0], nil
 }

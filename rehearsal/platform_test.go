@@ -7,6 +7,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 
+	"github.com/hoodcloud/infra/components/nats"
 	"github.com/hoodcloud/infra/stacks"
 )
 
@@ -155,7 +156,8 @@ func (ru *run) checkOutputs(t *testing.T, version string) {
 
 // checkNATS connects to NATS on the control plane's payment port (4223) over TLS with the certificate
 // certbot obtained (verified against the ACME CA's root for nats.<domain>): the payment user's credentials
-// from its server are accepted, an anonymous client is refused (operator mode).
+// from its server are accepted, an anonymous client is refused (operator mode). Then it renews the
+// certificate as the timer would and checks NATS serves the new one.
 func (ru *run) checkNATS(t *testing.T, cp, pay host) {
 	t.Helper()
 	roots, err := ru.acme.Roots(context.Background())
@@ -170,6 +172,32 @@ func (ru *run) checkNATS(t *testing.T, cp, pay host) {
 	}
 	if err := natsConnect(addr, name, roots, nil); err == nil || !strings.Contains(err.Error(), "Authorization Violation") {
 		t.Errorf("an anonymous client on %s: %v, want Authorization Violation", addr, err)
+	}
+
+	// The program's certbot step installed certbot with apt-get (from the host image's local archive) and
+	// enabled its timer. A renewal runs as certbot.service does, through the Vault-backed wrapper: it logs
+	// in with the certbot AppRole, reads the Cloudflare token from Vault, renews by DNS-01, and the deploy
+	// hook hands the new certificate to the running NATS (SIGHUP), which presents it at once.
+	if out := cp.run(t, "grep -h '^Commandline:.*certbot' /var/log/apt/history.log || true"); !strings.Contains(out, "python3-certbot-dns-cloudflare") {
+		t.Errorf("the certbot step did not install certbot with apt-get: %q", out)
+	}
+	if out := strings.TrimSpace(cp.run(t, "systemctl is-enabled certbot.timer")); out != "enabled" {
+		t.Errorf("certbot.timer is %q", out)
+	}
+	before, err := natsCertificate(addr, name, roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := cp.run(t, nats.WrapperPath+" --force-renewal 2>&1")
+	after, err := natsCertificate(addr, name, roots)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.SerialNumber.Cmp(before.SerialNumber) == 0 {
+		t.Errorf("after a forced renewal NATS still presents certificate %s:\n%s", before.SerialNumber, out)
+	}
+	if err := natsConnect(addr, name, roots, []byte(creds)); err != nil {
+		t.Errorf("the payment user after the renewal: %v", err)
 	}
 }
 

@@ -72,6 +72,7 @@ chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-ins
   exit 1
 }
 echo "hostimage: downloading ${offered[*]} for the local archive" >&2
+chroot "$root" apt-get clean
 chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends --download-only "${offered[@]}" >"$work/apt-offered.log" 2>&1 || {
   tail -n 30 "$work/apt-offered.log" >&2
   exit 1
@@ -108,6 +109,8 @@ for unit in getty@tty1.service serial-getty@.service systemd-remount-fs.service 
   ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+# A server's logs start with its boot (the rehearsal reads apt's history to see what the program installed).
+rm -f "$root"/var/log/apt/* "$root"/var/log/dpkg.log
 
 echo "hostimage: importing $image" >&2
 tar -C "$root" -c . | docker import \

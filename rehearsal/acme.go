@@ -90,11 +90,9 @@ func (r *Rehearsal) StartACME(ctx context.Context, zone, token string) (*ACME, e
 	if err := writeFiles(pebbleDir, map[string][]byte{"cert.pem": pCert, "key.pem": pKey, "pebble.json": confJSON}, 0o600); err != nil {
 		return nil, err
 	}
-	pebbleBin := filepath.Join(o.CacheDir, "pebble-"+PebbleVersion)
-	if _, err := os.Stat(pebbleBin); err != nil {
-		if err := goInstall(ctx, o, "github.com/letsencrypt/pebble/v2/cmd/pebble@"+PebbleVersion, "pebble", pebbleBin); err != nil {
-			return nil, err
-		}
+	pebbleBin, err := cachedTool(ctx, o, "github.com/letsencrypt/pebble/v2/cmd/pebble", PebbleVersion, "pebble")
+	if err != nil {
+		return nil, err
 	}
 	pebbleImage, err := buildImage(ctx, "hoodcloud-rehearsal/pebble", filepath.Join(o.RepoRoot, "tools/rehearsal/images/pebble"),
 		map[string]string{"pebble": pebbleBin})

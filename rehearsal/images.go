@@ -118,6 +118,16 @@ func goBinary(ctx context.Context, repoRoot, pkg, dir string) (string, error) {
 	return out, nil
 }
 
+// cachedTool is the static binary name of a module's command pkg at version, built once per machine into
+// the cache (registry, pebble, nats-server).
+func cachedTool(ctx context.Context, o Options, pkg, version, name string) (string, error) {
+	bin := filepath.Join(o.CacheDir, name+"-"+version)
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	return bin, goInstall(ctx, o, pkg+"@"+version, name, bin)
+}
+
 // goInstall builds a static binary of a module's command (module@version) once per machine, as bin. It
 // builds into a directory of its own and renames, so two rehearsals on one machine never see half a binary.
 func goInstall(ctx context.Context, o Options, pkgAtVersion, name, bin string) error {

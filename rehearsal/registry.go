@@ -48,11 +48,9 @@ func (r *Rehearsal) startRegistries(ctx context.Context, o Options) (*Registries
 	if err := os.MkdirAll(o.CacheDir, 0o755); err != nil {
 		return nil, err
 	}
-	bin := filepath.Join(o.CacheDir, "registry-"+RegistryVersion)
-	if _, err := os.Stat(bin); err != nil {
-		if err := goInstall(ctx, o, "github.com/distribution/distribution/v3/cmd/registry@"+RegistryVersion, "registry", bin); err != nil {
-			return nil, err
-		}
+	bin, err := cachedTool(ctx, o, "github.com/distribution/distribution/v3/cmd/registry", RegistryVersion, "registry")
+	if err != nil {
+		return nil, err
 	}
 	image, err := buildImage(ctx, "hoodcloud-rehearsal/registry", filepath.Join(o.RepoRoot, "tools/rehearsal/images/registry"),
 		map[string]string{"registry": bin})

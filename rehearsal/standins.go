@@ -254,9 +254,5 @@ const NATSServerVersion = "v2.10.22"
 
 // natsServerBinary builds the real nats-server, static, once per machine.
 func natsServerBinary(ctx context.Context, o Options) (string, error) {
-	bin := filepath.Join(o.CacheDir, "nats-server-"+NATSServerVersion)
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	return bin, goInstall(ctx, o, "github.com/nats-io/nats-server/v2@"+NATSServerVersion, "nats-server", bin)
+	return cachedTool(ctx, o, "github.com/nats-io/nats-server/v2", NATSServerVersion, "nats-server")
 }

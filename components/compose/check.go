@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/compose-spec/compose-go/v2/loader"
-	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/hoodcloud/infra/internal/platform"
@@ -41,16 +39,12 @@ func inspectBundle(dir, project string, l Layout, env map[string]string) (*types
 	if len(l.ComposeFiles) == 0 {
 		return nil, errors.New("hoodcloud:bundleDir: expected at least one compose file in the layout, found none")
 	}
-	abs, err := filepath.Abs(dir)
+	details, named, err := bundleFiles(dir, project, l)
 	if err != nil {
 		return nil, fmt.Errorf("hoodcloud:bundleDir: %w", err)
 	}
+	details.Environment = types.Mapping(env)
 	label := strings.Join(l.ComposeFiles, ", ")
-	details := types.ConfigDetails{WorkingDir: abs, Environment: types.Mapping(env)}
-	for _, f := range l.ComposeFiles {
-		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: filepath.Join(abs, filepath.FromSlash(f))})
-	}
-	named := func(o *loader.Options) { o.SetProjectName(project, true) }
 
 	var errs []error
 	bad := func(format string, a ...any) {
@@ -59,12 +53,10 @@ func inspectBundle(dir, project string, l Layout, env map[string]string) (*types
 
 	// Variables first: compose substitutes an undefined ${VAR} with "" and carries on, which would
 	// deploy an image named "/api:" rather than fail.
-	model, err := loader.LoadModelWithContext(context.Background(), details, named,
-		func(o *loader.Options) { o.SkipInterpolation, o.SkipValidation, o.SkipNormalization = true, true, true })
+	vars, err := bundleVariables(details, named)
 	if err != nil {
 		return nil, fmt.Errorf("hoodcloud:bundleDir: %s: %w", label, err)
 	}
-	vars := template.ExtractVariables(model, template.DefaultPattern)
 	for _, name := range sortedKeys(vars) {
 		if _, ok := env[name]; !ok && vars[name].DefaultValue == "" {
 			bad("references ${%s}, which the rendered .env does not define", name)
@@ -84,7 +76,7 @@ func inspectBundle(dir, project string, l Layout, env map[string]string) (*types
 	for _, msg := range checkLayout(services, l) {
 		bad("%s", msg)
 	}
-	for _, msg := range checkNATSIncludes(abs) {
+	for _, msg := range checkNATSIncludes(details.WorkingDir) {
 		errs = append(errs, fmt.Errorf("hoodcloud:bundleDir: %s", msg))
 	}
 	return p, errors.Join(errs...)

@@ -3,11 +3,9 @@ package compose
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
 
 	"github.com/compose-spec/compose-go/v2/loader"
-	"github.com/compose-spec/compose-go/v2/template"
 	"github.com/compose-spec/compose-go/v2/types"
 )
 
@@ -15,24 +13,18 @@ import (
 // vars substituted, sorted and each once: what a deploy of the bundle pulls. The rehearsal serves exactly
 // these; an operator can mirror them.
 func Images(dir, project string, l Layout, vars map[string]string) ([]string, error) {
-	abs, err := filepath.Abs(dir)
+	details, named, err := bundleFiles(dir, project, l)
 	if err != nil {
 		return nil, err
 	}
-	details := types.ConfigDetails{WorkingDir: abs}
-	for _, f := range l.ComposeFiles {
-		details.ConfigFiles = append(details.ConfigFiles, types.ConfigFile{Filename: filepath.Join(abs, filepath.FromSlash(f))})
-	}
-	named := func(o *loader.Options) { o.SetProjectName(project, true) }
 	// Every variable the files use and vars does not set is empty, said so here rather than warned about
 	// by compose-go for each use: only the images' variables matter.
-	model, err := loader.LoadModelWithContext(context.Background(), details, named,
-		func(o *loader.Options) { o.SkipInterpolation, o.SkipValidation, o.SkipNormalization = true, true, true })
+	used, err := bundleVariables(details, named)
 	if err != nil {
 		return nil, fmt.Errorf("images of %s: %w", project, err)
 	}
 	env := types.Mapping{}
-	for name := range template.ExtractVariables(model, template.DefaultPattern) {
+	for name := range used {
 		env[name] = vars[name]
 	}
 	details.Environment = env

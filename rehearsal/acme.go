@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/hoodcloud/infra/internal/testkit"
 )
 
 // PebbleVersion is the ACME server the rehearsal builds from the Go module proxy.
@@ -25,7 +28,7 @@ type ACME struct {
 	Directory string
 	// management is pebble's management API (its issuing roots).
 	management string
-	ca         *ca
+	ca         *testkit.TestCA
 }
 
 // The addresses of the ACME stand-ins on the rehearsal network.
@@ -39,7 +42,8 @@ const (
 func (r *Rehearsal) StartACME(ctx context.Context, zone, token string) (*ACME, error) {
 	r.Phase("acme (pebble, cloudflare)")
 	o := r.opts
-	authority, err := newCA()
+	// The rehearsal's own CA, living as long as a rehearsal may (make rehearse's test timeout).
+	authority, err := testkit.NewCA("HoodCloud rehearsal CA", 24*time.Hour)
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +51,8 @@ func (r *Rehearsal) StartACME(ctx context.Context, zone, token string) (*ACME, e
 
 	// The Cloudflare API and the zone's DNS.
 	cfDir := filepath.Join(o.WorkDir, "cloudflare")
-	cfCert, cfKey, err := authority.issue([]string{"api.cloudflare.com"}, []string{cfIP})
+	cfCert, cfKey, err := authority.IssueLeaf(testkit.Leaf{CommonName: "api.cloudflare.com", DNSNames: []string{"api.cloudflare.com"},
+		IPs: []net.IP{net.ParseIP(cfIP)}, Usage: x509.ExtKeyUsageServerAuth, Serial: 2})
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +75,8 @@ func (r *Rehearsal) StartACME(ctx context.Context, zone, token string) (*ACME, e
 
 	// pebble, validating DNS-01 against the stand-in's DNS.
 	pebbleDir := filepath.Join(o.WorkDir, "pebble")
-	pCert, pKey, err := authority.issue([]string{"pebble"}, []string{pebbleIP})
+	pCert, pKey, err := authority.IssueLeaf(testkit.Leaf{CommonName: "pebble", DNSNames: []string{"pebble"},
+		IPs: []net.IP{net.ParseIP(pebbleIP)}, Usage: x509.ExtKeyUsageServerAuth, Serial: 3})
 	if err != nil {
 		return nil, err
 	}
@@ -90,12 +96,7 @@ func (r *Rehearsal) StartACME(ctx context.Context, zone, token string) (*ACME, e
 	if err := writeFiles(pebbleDir, map[string][]byte{"cert.pem": pCert, "key.pem": pKey, "pebble.json": confJSON}, 0o600); err != nil {
 		return nil, err
 	}
-	pebbleBin, err := cachedTool(ctx, o, "github.com/letsencrypt/pebble/v2/cmd/pebble", PebbleVersion, "pebble")
-	if err != nil {
-		return nil, err
-	}
-	pebbleImage, err := buildImage(ctx, "hoodcloud-rehearsal/pebble", filepath.Join(o.RepoRoot, "tools/rehearsal/images/pebble"),
-		map[string]string{"pebble": pebbleBin})
+	pebbleImage, err := toolImage(ctx, o, "github.com/letsencrypt/pebble/v2/cmd/pebble", PebbleVersion, "pebble")
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +106,7 @@ func (r *Rehearsal) StartACME(ctx context.Context, zone, token string) (*ACME, e
 		return nil, err
 	}
 	a := &ACME{Directory: "https://" + pebbleIP + ":14000/dir", management: "https://" + pebbleIP + ":15000", ca: authority}
-	if err := a.wait(ctx); err != nil {
+	if err := waitHTTP(ctx, a.client(), a.Directory, 30*time.Second, func(status int) bool { return status == http.StatusOK }); err != nil {
 		return nil, err
 	}
 	r.settings["trustedCa"] = string(authority.PEM)
@@ -128,30 +129,7 @@ func (r *Rehearsal) runContainer(ctx context.Context, role, ip, image string, en
 
 // client is an HTTPS client that trusts the rehearsal's CA.
 func (a *ACME) client() *http.Client {
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: a.ca.pool()}}}
-}
-
-// wait waits until pebble's directory answers.
-func (a *ACME) wait(ctx context.Context) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.Directory, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := a.client().Do(req)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-			err = fmt.Errorf("status %s", resp.Status)
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("pebble's directory %s: %w", a.Directory, err)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: a.ca.Pool()}}}
 }
 
 // Roots is the pool of pebble's issuing root: what a NATS client must trust to verify the certificate

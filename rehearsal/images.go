@@ -128,6 +128,17 @@ func cachedTool(ctx context.Context, o Options, pkg, version, name string) (stri
 	return bin, goInstall(ctx, o, pkg+"@"+version, name, bin)
 }
 
+// toolImage is the image of tools/rehearsal/images/<name> around name, the module command pkg at version
+// (the registry, pebble).
+func toolImage(ctx context.Context, o Options, pkg, version, name string) (string, error) {
+	bin, err := cachedTool(ctx, o, pkg, version, name)
+	if err != nil {
+		return "", err
+	}
+	return buildImage(ctx, "hoodcloud-rehearsal/"+name, filepath.Join(o.RepoRoot, "tools/rehearsal/images", name),
+		map[string]string{name: bin})
+}
+
 // goInstall builds a static binary of a module's command (module@version) once per machine, as bin. It
 // builds into a directory of its own and renames, so two rehearsals on one machine never see half a binary.
 func goInstall(ctx context.Context, o Options, pkgAtVersion, name, bin string) error {

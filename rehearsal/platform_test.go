@@ -2,6 +2,7 @@ package rehearsal
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 
@@ -105,7 +106,7 @@ func TestPlatformRehearsal(t *testing.T) {
 	if op, ok := ops["control-plane-app-deploy"]; ok {
 		t.Errorf("a Stripe change touched the control plane's deploy: %s", op)
 	}
-	if cpAfter := containers(t, cp, stacks.ControlPlaneProject); !equalContainers(cpBefore, cpAfter) {
+	if cpAfter := containers(t, cp, stacks.ControlPlaneProject); !maps.Equal(cpBefore, cpAfter) {
 		t.Errorf("a Stripe change restarted control-plane containers:\n%v\n%v", cpBefore, cpAfter)
 	}
 	if payAfter := containers(t, pay, stacks.PaymentProject); payAfter["payment"].started == payBefore["payment"].started {
@@ -219,16 +220,4 @@ func containers(t *testing.T, h host, project string) map[string]container {
 		t.Fatalf("no containers of %s on %s", project, h.addr)
 	}
 	return m
-}
-
-func equalContainers(a, b map[string]container) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }

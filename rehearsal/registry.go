@@ -45,15 +45,7 @@ func hostAddr(subnet string, n int) string {
 // startRegistries builds the registry image and runs the mirror (.10) and the private registry (.11).
 func (r *Rehearsal) startRegistries(ctx context.Context, o Options) (*Registries, error) {
 	r.Phase("registries")
-	if err := os.MkdirAll(o.CacheDir, 0o755); err != nil {
-		return nil, err
-	}
-	bin, err := cachedTool(ctx, o, "github.com/distribution/distribution/v3/cmd/registry", RegistryVersion, "registry")
-	if err != nil {
-		return nil, err
-	}
-	image, err := buildImage(ctx, "hoodcloud-rehearsal/registry", filepath.Join(o.RepoRoot, "tools/rehearsal/images/registry"),
-		map[string]string{"registry": bin})
+	image, err := toolImage(ctx, o, "github.com/distribution/distribution/v3/cmd/registry", RegistryVersion, "registry")
 	if err != nil {
 		return nil, err
 	}
@@ -99,21 +91,25 @@ func (r *Rehearsal) runRegistry(ctx context.Context, image, role string, n int, 
 	}
 	port := strings.TrimSpace(strings.Split(out, "\n")[0])
 	reg := Registry{Addr: ip + ":5000", Push: strings.Replace(port, "0.0.0.0", "127.0.0.1", 1)}
-	return reg, waitHTTP(ctx, "http://"+reg.Push+"/v2/", 30*time.Second)
+	// Any answer will do: an authenticating registry answers 401.
+	return reg, waitHTTP(ctx, http.DefaultClient, "http://"+reg.Push+"/v2/", 30*time.Second, func(int) bool { return true })
 }
 
-// waitHTTP waits until url answers at all (a 401 of an authenticating registry included).
-func waitHTTP(ctx context.Context, url string, limit time.Duration) error {
+// waitHTTP waits until url answers through client with a status ready accepts.
+func waitHTTP(ctx context.Context, client *http.Client, url string, limit time.Duration, ready func(status int) bool) error {
 	deadline := time.Now().Add(limit)
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
-			return nil
+			if ready(resp.StatusCode) {
+				return nil
+			}
+			err = fmt.Errorf("status %s", resp.Status)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s did not answer within %s: %w", url, limit, err)

@@ -3,10 +3,11 @@ package rehearsal
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/hoodcloud/infra/components/compose"
+	"github.com/hoodcloud/infra/stacks"
 )
 
 // ImageRegistry is where the rehearsal serves HoodCloud's own images: the stack's hoodcloud:imageRegistry
@@ -19,29 +20,17 @@ func (r *Rehearsal) ImageRegistry() string { return r.Registries.Private.Addr + 
 func (r *Rehearsal) PushRelease(ctx context.Context, bundleDir, version string, broken ...string) error {
 	r.Phase("images of release " + version)
 	vars := map[string]string{"IMAGE_REGISTRY": r.ImageRegistry(), "HOODCLOUD_VERSION": version}
-	seen := map[string]bool{}
 	var refs []string
-	for _, p := range []struct {
-		project string
-		layout  compose.Layout
-	}{{"hoodcloud", compose.ControlPlane()}, {"hoodcloud-payment", compose.Payment()}} {
-		images, err := compose.Images(bundleDir, p.project, p.layout, vars)
+	for project, layout := range stacks.Layouts() {
+		images, err := compose.Images(bundleDir, project, layout, vars)
 		if err != nil {
 			return err
 		}
-		for _, ref := range images {
-			if !seen[ref] {
-				seen[ref] = true
-				refs = append(refs, ref)
-			}
-		}
+		refs = append(refs, images...)
 	}
-	sort.Strings(refs)
-	brokenSet := map[string]bool{}
-	for _, b := range broken {
-		brokenSet[b] = true
-	}
-	local, err := standInImages(ctx, r.opts, refs, r.ImageRegistry(), brokenSet)
+	slices.Sort(refs)
+	refs = slices.Compact(refs)
+	local, err := standInImages(ctx, r.opts, refs, r.ImageRegistry(), broken)
 	if err != nil {
 		return err
 	}

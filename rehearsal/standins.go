@@ -3,9 +3,11 @@ package rehearsal
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -91,10 +93,7 @@ const MigrationFailure = `migration 0043_invoices failed: column "tenant_id" doe
 
 // brokenMigrate is cmd/migrate of a release whose migration fails.
 func brokenMigrate() standIn {
-	s := standIn{Env: map[string]string{}}
-	for k, v := range ownStandIns["migrate"].Env {
-		s.Env[k] = v
-	}
+	s := standIn{Env: maps.Clone(ownStandIns["migrate"].Env)}
 	s.Env["TESTSERVICE_FAIL"], s.Env["TESTSERVICE_EXIT_CODE"], s.Env["TESTSERVICE_MESSAGE"] = "true", "3", MigrationFailure
 	return s
 }
@@ -195,7 +194,7 @@ func standInDockerfile(tmpl, ref string, s standIn) (string, error) {
 // standInImages builds the stand-in of every ref (one shared root, then one small image each) and
 // returns the local image of each ref. broken names HoodCloud images (by name, e.g. migrate) whose
 // stand-in is the failing one.
-func standInImages(ctx context.Context, o Options, refs []string, imageRegistry string, broken map[string]bool) (map[string]string, error) {
+func standInImages(ctx context.Context, o Options, refs []string, imageRegistry string, broken []string) (map[string]string, error) {
 	// The root is laid out once per run, in a directory of its own that only a complete root is renamed to.
 	root := filepath.Join(o.WorkDir, "standin-context")
 	if _, err := os.Stat(root); err != nil {
@@ -232,7 +231,7 @@ func standInImages(ctx context.Context, o Options, refs []string, imageRegistry 
 		if err != nil {
 			return nil, err
 		}
-		if broken[name] {
+		if slices.Contains(broken, name) {
 			s = brokenMigrate()
 		}
 		dockerfile, err := standInDockerfile(string(tmpl), ref, s)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hoodcloud/infra/components/compose"
+	"github.com/hoodcloud/infra/stacks"
 )
 
 // Every image either bundle names has a stand-in, so a bundle that adds a service fails here (in make
@@ -15,7 +16,7 @@ func TestEveryBundleImageHasAStandIn(t *testing.T) {
 	const registry = "10.0.0.11:5000/hoodcloud"
 	vars := map[string]string{"IMAGE_REGISTRY": registry, "HOODCLOUD_VERSION": "v1.42.0"}
 	bundle := filepath.Join(repoRoot, "testdata/bundle")
-	for project, layout := range map[string]compose.Layout{"hoodcloud": compose.ControlPlane(), "hoodcloud-payment": compose.Payment()} {
+	for project, layout := range stacks.Layouts() {
 		refs, err := compose.Images(bundle, project, layout, vars)
 		if err != nil {
 			t.Fatal(err)

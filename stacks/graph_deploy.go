@@ -179,9 +179,10 @@ func prepareBundles(cfg *Config) (map[string]*compose.Prepared, error) {
 	}
 	out := map[string]*compose.Prepared{}
 	var errs []error
+	layouts := Layouts()
 	// Fixed order, so that the error of a bad bundle reads the same on every run.
 	for _, project := range []string{ControlPlaneProject, PaymentProject} {
-		p, err := compose.Prepare(cfg.BundlePath(), project, stackLayouts[project], vars, resourceEnv)
+		p, err := compose.Prepare(cfg.BundlePath(), project, layouts[project], vars, resourceEnv)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -191,10 +192,12 @@ func prepareBundles(cfg *Config) (map[string]*compose.Prepared, error) {
 	return out, errors.Join(errs...)
 }
 
-// stackLayouts maps each compose project to its layout.
-var stackLayouts = map[string]compose.Layout{
-	ControlPlaneProject: compose.ControlPlane(),
-	PaymentProject:      compose.Payment(),
+// Layouts maps each compose project the program deploys to its layout (the rehearsal serves their images).
+func Layouts() map[string]compose.Layout {
+	return map[string]compose.Layout{
+		ControlPlaneProject: compose.ControlPlane(),
+		PaymentProject:      compose.Payment(),
+	}
 }
 
 // The compose project names of the two stacks.

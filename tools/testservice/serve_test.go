@@ -19,7 +19,6 @@ import (
 func TestServeRequiresClientCertificatesOnItsTLSListener(t *testing.T) {
 	dir := t.TempDir()
 	ca := testkit.NewTestCA(t, "testservice test CA")
-	caPEM := ca.PEM
 	srvPEM, srvKey := ca.Issue(t, testkit.Leaf{CommonName: "server", IPs: []net.IP{net.ParseIP("127.0.0.1")}, Usage: x509.ExtKeyUsageServerAuth, Serial: 2})
 	cliPEM, cliKey := ca.Issue(t, testkit.Leaf{CommonName: "client", Usage: x509.ExtKeyUsageClientAuth, Serial: 3})
 	write := func(name string, b []byte) string {
@@ -31,15 +30,14 @@ func TestServeRequiresClientCertificatesOnItsTLSListener(t *testing.T) {
 	}
 	t.Setenv("TLS_CERT_FILE", write("server.crt", srvPEM))
 	t.Setenv("TLS_KEY_FILE", write("server.key", srvKey))
-	t.Setenv("TLS_CLIENT_CA_FILE", write("ca.crt", caPEM))
+	t.Setenv("TLS_CLIENT_CA_FILE", write("ca.crt", ca.PEM))
 	plain1, plain2, secure := testkit.FreeLoopbackAddr(t), testkit.FreeLoopbackAddr(t), testkit.FreeLoopbackAddr(t)
 	go run([]string{"serve", "-listen", plain1 + "," + plain2, "-tls-listen", secure}, io.Discard, io.Discard)
 
 	for _, a := range []string{plain1, plain2} {
 		waitFor(t, func() error { return checkURL("http://" + a + "/health") })
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(caPEM)
+	pool := ca.Pool()
 	clientCert, err := tls.X509KeyPair(cliPEM, cliKey)
 	if err != nil {
 		t.Fatal(err)

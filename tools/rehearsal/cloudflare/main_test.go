@@ -175,7 +175,5 @@ func writeCert(t *testing.T, dir, name string) (certFile, keyFile string, pool *
 	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	pool = x509.NewCertPool()
-	pool.AddCert(ca.Cert)
-	return certFile, keyFile, pool
+	return certFile, keyFile, ca.Pool()
 }

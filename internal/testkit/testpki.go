@@ -101,32 +101,3 @@ func (ca *TestCA) Pool() *x509.CertPool {
 	p.AddCert(ca.Cert)
 	return p
 }
-
-// FreeLoopbackAddr is a loopback host:port nothing listens on (as of the call).
-func FreeLoopbackAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// WaitListening waits, within the bound, until something accepts connections on addr; otherwise the
-// test fails with what describe says (a server's log).
-func WaitListening(t testing.TB, addr string, within time.Duration, describe func() string) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("nothing listens on %s after %s: %v\n%s", addr, within, err, describe())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}

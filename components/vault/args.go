@@ -25,10 +25,6 @@ type Args struct {
 	Address pulumi.StringInput
 	// TLS material of Vault's listener. KeyPEM is a secret.
 	CACertPEM, CertPEM, KeyPEM pulumi.StringInput
-	// TLSServerName is the name to verify Vault's certificate against when it is reached by an address
-	// the certificate does not carry. The CLI in the container reaches https://127.0.0.1:8200, so the
-	// certificate must carry IP 127.0.0.1 unless this is set. Empty: verify against the address itself.
-	TLSServerName string
 
 	// Image is the Vault image of the embedded compose file; empty means DefaultImage.
 	Image string

@@ -44,9 +44,6 @@ func (v *Vault) configure(ctx *pulumi.Context, name string, args *Args, host *ho
 		MaxRetries:         pulumi.Int(2),
 		MaxLeaseTtlSeconds: pulumi.Int(1200),
 	}
-	if args.TLSServerName != "" {
-		pargs.TlsServerName = pulumi.String(args.TLSServerName)
-	}
 	provider, err := vault.NewProvider(ctx, name+"-provider", pargs, component.Child(v)...)
 	if err != nil {
 		return err
@@ -57,10 +54,7 @@ func (v *Vault) configure(ctx *pulumi.Context, name string, args *Args, host *ho
 	// unusable makes the run fail with Vault's own message instead of reporting success while the services
 	// cannot read their secrets (README, troubleshooting). In a preview that found Vault sealed, its path
 	// is unknown and the read waits for the up.
-	probeOpts := []pulumi.InvokeOption{pulumi.Provider(provider), pulumi.Parent(v)}
-	if host.unseal != nil {
-		probeOpts = append(probeOpts, pulumi.DependsOn([]pulumi.Resource{host.unseal}))
-	}
+	probeOpts := append(upAfter(ctx, host.unseal), pulumi.Provider(provider), pulumi.Parent(v))
 	probePath := address.ApplyT(func(string) string { return "approle" }).(pulumi.StringOutput)
 	v.AppRoleAccessor = vault.LookupAuthBackendOutput(ctx, vault.LookupAuthBackendOutputArgs{Path: probePath},
 		probeOpts...).Accessor()

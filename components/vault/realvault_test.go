@@ -347,4 +347,20 @@ func TestSealGuardAgainstRealVault(t *testing.T) {
 	if out, _, err := guard(guardUnseal, "https://"+testkit.FreeLoopbackAddr(t), initKeys); err != nil || out != guardUnreachable {
 		t.Errorf("a Vault that does not answer: %q %v", out, err)
 	}
+
+	// A Vault whose storage is new (lost, or replaced outside the program) is not taken for unsealed: the
+	// guard says so, in a preview and in an up, and leaves it as it is.
+	bare := newHost(t)
+	realVault(t, bare)
+	if ca, err = os.ReadFile(filepath.Join(bare.l.SecretsDir, "ca.pem")); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []string{guardReport, guardUnseal} {
+		if out, errOut, err := guard(mode, bare.l.APIBase, initKeys); err != nil || out != guardUninitialized {
+			t.Errorf("%s on an uninitialised Vault: %q %v %s", mode, out, err, errOut)
+		}
+	}
+	if out, _ := vaultCLI(t, bare, "", "status", "-format=json"); !strings.Contains(out, `"initialized": false`) {
+		t.Errorf("the guard changed an uninitialised Vault: %s", out)
+	}
 }

@@ -179,22 +179,17 @@ type initParams struct {
 	AutoUnseal        bool
 }
 
-func renderLib(l layout, tlsServerName string) (string, error) {
-	apiBase := l.apiBase()
-	if tlsServerName != "" {
-		// The certificate names the server: curl dials it by that name, resolved to this host.
-		apiBase = "https://" + tlsServerName + ":" + hostAPIPort
-	}
+func renderLib(l layout) (string, error) {
 	return render.Template("lib.sh", libTemplate, struct {
-		ComposeFile, Profile, Service, VaultAddr, CACert, TLSServerName, HostCACert, APIBase, APIPort string
-	}{l.composePath(), Profile, Service, containerAddr, containerCACert, tlsServerName, l.SecretsDir + "/ca.pem", apiBase, hostAPIPort})
+		ComposeFile, Profile, Service, VaultAddr, CACert, HostCACert, APIBase string
+	}{l.composePath(), Profile, Service, containerAddr, containerCACert, l.SecretsDir + "/ca.pem", l.apiBase()})
 }
 
 // renderScripts renders every Vault-host script for one set of arguments.
-func renderScripts(l layout, tlsServerName string, ip initParams) (scriptSet, error) {
+func renderScripts(l layout, ip initParams) (scriptSet, error) {
 	var s scriptSet
 	s.RootTokenStillSet = rootTokenStillSet
-	lib, err := renderLib(l, tlsServerName)
+	lib, err := renderLib(l)
 	if err != nil {
 		return s, err
 	}

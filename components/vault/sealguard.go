@@ -2,11 +2,11 @@ package vault
 
 import (
 	"fmt"
-	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/local"
+	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -22,11 +22,12 @@ import (
 
 // What the seal guard prints.
 const (
-	guardUnsealed     = "unsealed"
-	guardUnreachable  = "unreachable"
-	guardSealed       = "sealed"
-	guardSealedNoKeys = "sealed-nokeys"
-	guardUnsealedNow  = "unsealed-now"
+	guardUnsealed      = "unsealed"
+	guardUnreachable   = "unreachable"
+	guardUninitialized = "uninitialized"
+	guardSealed        = "sealed"
+	guardSealedNoKeys  = "sealed-nokeys"
+	guardUnsealedNow   = "unsealed-now"
 )
 
 // The guard's two modes, its first argument.
@@ -43,27 +44,24 @@ func guardMode(dryRun bool) string {
 	return guardUnseal
 }
 
-// connectTo is curl's --connect-to for a Vault reached at address whose certificate names serverName, or
-// empty when the certificate names the address's own host.
-func connectTo(address, serverName string) (string, error) {
-	u, err := url.Parse(address)
-	if err != nil || u.Hostname() == "" || u.Port() == "" {
-		return "", fmt.Errorf("vault address: expected https://<host>:<port>, found %q", address)
+// upAfter orders an invoke after the unseal step in an up only. In an up the order matters: the unseal step
+// and the guard must not unseal the same Vault at once, and what reads Vault must find it unsealed. A
+// preview runs no step, and an invoke that waits on a step the preview replaces (a new Vault certificate,
+// configuration or image re-installs Vault) is skipped with an unknown result: the Vault provider's address
+// would then be unknown and the preview would show every Vault resource as an update that never happens.
+func upAfter(ctx *pulumi.Context, unseal *remote.Command) []pulumi.InvokeOption {
+	if ctx.DryRun() || unseal == nil {
+		return nil
 	}
-	if serverName == "" || serverName == u.Hostname() {
-		return "", nil
-	}
-	return fmt.Sprintf("%s:%s:%s:%s", serverName, u.Port(), u.Hostname(), u.Port()), nil
+	return []pulumi.InvokeOption{pulumi.DependsOn([]pulumi.Resource{unseal})}
 }
 
 // guardSeal runs the seal guard once the unseal step has run (in a new stack, Vault is then unsealed) and
 // returns Vault's address for what must not talk to a sealed Vault (the provider, the probe, the root-token
 // steps): the address itself once Vault is known not to be sealed (or the guard unsealed it), unknown in a
 // preview that found it sealed. keys are the unseal step's stdin; they reach the guard only in an up.
-func guardSeal(ctx *pulumi.Context, v *Vault, args *Args, script string, keys pulumi.StringOutput, unseal pulumi.Resource) pulumi.StringOutput {
+func guardSeal(ctx *pulumi.Context, v *Vault, args *Args, script string, keys pulumi.StringOutput, unseal *remote.Command) pulumi.StringOutput {
 	address := args.Address.ToStringOutput()
-	serverName := args.TLSServerName
-	via := address.ApplyT(func(a string) (string, error) { return connectTo(a, serverName) }).(pulumi.StringOutput)
 	hasKeys := pulumi.Unsecret(keys.ApplyT(func(k string) string { return strconv.FormatBool(k != "") })).(pulumi.StringOutput)
 	mode := guardMode(ctx.DryRun())
 	runArgs := local.RunOutputArgs{
@@ -72,23 +70,28 @@ func guardSeal(ctx *pulumi.Context, v *Vault, args *Args, script string, keys pu
 		Interpreter: pulumi.ToStringArray([]string{"/bin/bash", "-c", script, "hoodcloud-vault-seal-guard"}),
 		Command:     pulumi.String(mode),
 		Environment: pulumi.StringMap{
-			"HOODCLOUD_VAULT_ADDR":       address,
-			"HOODCLOUD_VAULT_CONNECT_TO": via,
-			"HOODCLOUD_VAULT_CA_PEM":     args.CACertPEM,
-			"HOODCLOUD_VAULT_HAS_KEYS":   hasKeys,
+			"HOODCLOUD_VAULT_ADDR":     address,
+			"HOODCLOUD_VAULT_CA_PEM":   args.CACertPEM,
+			"HOODCLOUD_VAULT_HAS_KEYS": hasKeys,
 		},
 		Logging: local.LoggingNone,
 	}
 	if mode == guardUnseal {
 		runArgs.Stdin = keys.ToStringPtrOutput()
 	}
-	run := local.RunOutput(ctx, runArgs, pulumi.Parent(v), pulumi.DependsOn([]pulumi.Resource{unseal}))
+	run := local.RunOutput(ctx, runArgs, append(upAfter(ctx, unseal), pulumi.Parent(v))...)
 	// One word, never a secret (the keys are only the guard's stdin).
 	status := pulumi.Unsecret(run.Stdout()).(pulumi.StringOutput)
 	return status.ApplyT(func(out string) (pulumi.StringOutput, error) {
 		switch word := strings.TrimSpace(out); word {
 		case guardUnsealed, guardUnreachable:
 			return address, nil
+		case guardUninitialized:
+			// The guard runs after init (it reads init's answer), so this Vault lost what init made.
+			return pulumi.StringOutput{}, fmt.Errorf("vault seal guard: Vault at the address the program manages answers that it is " +
+				"not initialised, though it was when vault-init ran: its storage was lost or replaced outside " +
+				"the program. Restore Vault's data from a snapshot, or start a new, empty Vault with `pulumi up --replace` of " +
+				"vault-init (README, troubleshooting)")
 		case guardUnsealedNow:
 			_ = ctx.Log.Info("Vault was sealed (it restarted since the last up); unsealed it with the keys the program holds", &pulumi.LogArgs{Resource: v})
 			return address, nil

@@ -31,7 +31,7 @@ type hostSteps struct {
 // the one step that uses the root token before it.
 func newHostSteps(ctx *pulumi.Context, v *Vault, name string, args *Args, l layout) (*hostSteps, error) {
 	s := &hostSteps{}
-	scripts, err := renderScripts(l, args.TLSServerName, initParams{
+	scripts, err := renderScripts(l, initParams{
 		Shares: args.shares(), Threshold: args.threshold(), PGPKeys: args.PGPKeys, AutoUnseal: args.AutoUnseal != nil,
 	})
 	if err != nil {

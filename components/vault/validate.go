@@ -20,7 +20,6 @@ var (
 	secretPathRe = regexp.MustCompile(`^[A-Za-z0-9_-]+(/[A-Za-z0-9_.-]+)*$`)
 	dataKeyRe    = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 	regionRe     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
-	serverNameRe = regexp.MustCompile(`^[A-Za-z0-9.:-]+$`)
 	imageRe      = regexp.MustCompile(`^[a-z0-9./_-]+(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$`)
 )
 
@@ -59,9 +58,6 @@ func (a *Args) Validate() error {
 		if err := checkKeyPEM(string(s)); err != nil {
 			errs = append(errs, err)
 		}
-	}
-	if a.TLSServerName != "" && !serverNameRe.MatchString(a.TLSServerName) {
-		bad("hoodcloud:vaultTlsServerName: expected a host name or IP address, found %q", a.TLSServerName)
 	}
 	if a.Image != "" && (!imageRe.MatchString(a.Image) || !strings.ContainsAny(a.Image, ":@") || strings.HasSuffix(a.Image, ":latest")) {
 		bad("hoodcloud:vaultImage: expected an image pinned by tag or digest (not :latest), found %q", a.Image)

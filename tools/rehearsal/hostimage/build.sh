@@ -39,7 +39,9 @@ cleanup() {
   for m in proc sys dev/pts dev; do
     umount -R "$root/$m" 2>/dev/null || true
   done
-  if findmnt -R --noheadings --output TARGET | grep -q "^$root"; then
+  # grep reads all of findmnt's output (no -q): leaving early could kill findmnt and, under pipefail,
+  # answer "no mounts" for a tree that still has some.
+  if findmnt -R --noheadings --output TARGET | grep "^$root" >/dev/null; then
     echo "hostimage: $root still has mounts; left in place, not deleted" >&2
     return
   fi

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/hoodcloud/infra/internal/engine"
+	"github.com/hoodcloud/infra/internal/render"
 	"github.com/hoodcloud/infra/internal/testkit"
 	"github.com/hoodcloud/infra/stacks"
 )
@@ -142,14 +143,14 @@ func (ru *run) preparePlatform(t *testing.T, cloudflareToken string) {
 	ru.set(t, "registryServer", regs.Private.Addr, false)
 	ru.set(t, "registryUsername", regs.User, false)
 	ru.set(t, "registryPassword", regs.Password, true)
-	ru.release(t, FirstRelease)
+	ru.release(t, FirstRelease, false)
 }
 
-// release serves a release's images (broken: HoodCloud images whose failing stand-in is served) and sets
-// the stack's appVersion to it.
-func (ru *run) release(t *testing.T, version string, broken ...string) {
+// release serves a release's images (with failingMigration, its cmd/migrate fails) and sets the stack's
+// appVersion to it.
+func (ru *run) release(t *testing.T, version string, failingMigration bool) {
 	t.Helper()
-	if err := ru.r.PushRelease(context.Background(), filepath.Join(ru.dir, ru.config(t, "bundleDir")), version, broken...); err != nil {
+	if err := ru.r.PushRelease(context.Background(), filepath.Join(ru.dir, ru.config(t, "bundleDir")), version, failingMigration); err != nil {
 		t.Fatal(err)
 	}
 	ru.set(t, "appVersion", version, false)
@@ -264,8 +265,9 @@ func (ru *run) host(t *testing.T, name string) host {
 	}}
 }
 
-// run runs a command on the host and returns its combined output.
-func (h host) run(t *testing.T, cmd string) string {
+// run runs a program with its arguments on the host (each quoted for the remote shell sshd starts, so
+// nothing in them is shell syntax) and returns its combined output.
+func (h host) run(t *testing.T, argv ...string) string {
 	t.Helper()
 	c, err := ssh.Dial("tcp", h.addr, h.config)
 	if err != nil {
@@ -277,6 +279,11 @@ func (h host) run(t *testing.T, cmd string) string {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	quoted := make([]string, len(argv))
+	for i, a := range argv {
+		quoted[i] = render.ShellQuote(a)
+	}
+	cmd := strings.Join(quoted, " ")
 	out, err := s.CombinedOutput(cmd)
 	if err != nil {
 		t.Fatalf("%s on %s: %v\n%s", cmd, h.addr, err, out)

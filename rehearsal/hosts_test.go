@@ -27,19 +27,19 @@ func TestHostsRehearsal(t *testing.T) {
 			t.Fatalf("first up: %v", ops)
 		}
 		h := ru.host(t, name)
-		if out := h.run(t, "cloud-init status --long"); !strings.Contains(out, "status: done") {
+		if out := h.run(t, "cloud-init", "status", "--long"); !strings.Contains(out, "status: done") {
 			t.Errorf("%s: cloud-init did not finish cleanly:\n%s", name, out)
 		}
-		keys := h.run(t, "cat /root/.ssh/authorized_keys")
+		keys := h.run(t, "cat", "/root/.ssh/authorized_keys")
 		for _, want := range []string{"rehearsal-operator", "-deploy-g1", "-deploy-g2"} {
 			if !strings.Contains(keys, want) {
 				t.Errorf("%s: authorized_keys lacks %s:\n%s", name, want, keys)
 			}
 		}
-		if out := h.run(t, "docker info --format '{{.LiveRestoreEnabled}}'"); strings.TrimSpace(out) != "true" {
+		if out := h.run(t, "docker", "info", "--format", "{{.LiveRestoreEnabled}}"); strings.TrimSpace(out) != "true" {
 			t.Errorf("%s: docker live-restore: %q", name, out)
 		}
-		if out := h.run(t, "systemctl is-active hoodcloud-block-metadata.service"); strings.TrimSpace(out) != "active" {
+		if out := h.run(t, "systemctl", "is-active", "hoodcloud-block-metadata.service"); strings.TrimSpace(out) != "active" {
 			t.Errorf("%s: metadata block: %q", name, out)
 		}
 		if ru.commandStdout(t, name+"-baseline") == "" {
@@ -64,7 +64,7 @@ func TestHostsRehearsal(t *testing.T) {
 		if got := ru.commandStdout(t, name+"-baseline"); got != "" {
 			t.Errorf("the rotation ran %s's baseline script again (stdout %q)", name, got)
 		}
-		keys := ru.host(t, name).run(t, "cat /root/.ssh/authorized_keys")
+		keys := ru.host(t, name).run(t, "cat", "/root/.ssh/authorized_keys")
 		if strings.Contains(keys, "-deploy-g1") || !strings.Contains(keys, "-deploy-g2") || !strings.Contains(keys, "-deploy-g3") {
 			t.Errorf("%s: after the rotation authorized_keys is:\n%s", name, keys)
 		}
@@ -94,7 +94,7 @@ func TestHostsRehearsal(t *testing.T) {
 	}
 	for _, name := range hosts {
 		h := ru.host(t, name)
-		if keys := h.run(t, "cat /root/.ssh/authorized_keys"); !strings.Contains(keys, "rehearsal-operator-2") {
+		if keys := h.run(t, "cat", "/root/.ssh/authorized_keys"); !strings.Contains(keys, "rehearsal-operator-2") {
 			t.Errorf("%s: the new operator is not authorized:\n%s", name, keys)
 		}
 		if !h.refuses(oldOperator) {

@@ -3,9 +3,12 @@ package rehearsal
 import (
 	"context"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 
 	"github.com/hoodcloud/infra/components/nats"
@@ -39,17 +42,10 @@ func TestPlatformRehearsal(t *testing.T) {
 			t.Errorf("%s: want data services, then migrate, then the applications:\n%s", step, log)
 		}
 	}
-	// The health matrix is green: every container of both stacks runs, healthy where it has a check.
-	for _, h := range []struct {
-		host    host
-		project string
-	}{{cp, stacks.ControlPlaneProject}, {pay, stacks.PaymentProject}} {
-		for service, c := range containers(t, h.host, h.project) {
-			if c.status != "running" || (c.health != "" && c.health != "healthy") {
-				t.Errorf("%s/%s: %s %s", h.project, service, c.status, c.health)
-			}
-		}
-	}
+	// The health matrix is green: every service of both stacks has its container, running, healthy where
+	// it has a check.
+	checkHealthMatrix(t, cp, stacks.ControlPlaneProject)
+	checkHealthMatrix(t, pay, stacks.PaymentProject)
 	// The mTLS check ran on the control plane against the payment service.
 	if out := ru.commandStdout(t, "payment-mtls-check"); !strings.Contains(out, "accepted the control plane's client certificate") ||
 		!strings.Contains(out, "refused a client without a certificate") {
@@ -64,7 +60,7 @@ func TestPlatformRehearsal(t *testing.T) {
 	// A release whose migration fails: up fails with the migration's own output, the applications that
 	// run are not touched.
 	before := containers(t, cp, stacks.ControlPlaneProject)
-	ru.release(t, "v1.43.0", "migrate")
+	ru.release(t, "v1.43.0", true)
 	ru.r.Phase("platform: up of a release whose migration fails")
 	err := ru.tryUp(t)
 	if err == nil || !strings.Contains(err.Error(), MigrationFailure) || !strings.Contains(err.Error(), "application services were NOT started") {
@@ -78,7 +74,7 @@ func TestPlatformRehearsal(t *testing.T) {
 	}
 
 	// The fixed release: only what depends on the version re-runs, and it converges.
-	ru.release(t, "v1.43.1")
+	ru.release(t, "v1.43.1", false)
 	ops = ru.up(t, "platform: up of the fixed release")
 	for res, op := range ops {
 		if !strings.HasPrefix(res, "control-plane-app") && !strings.HasPrefix(res, "payment-app") && !strings.HasPrefix(res, "payment-mtls") {
@@ -165,7 +161,7 @@ func (ru *run) checkNATS(t *testing.T, cp, pay host) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	creds := pay.run(t, "cat "+stacks.PaymentNATSCredsFile)
+	creds := pay.run(t, "cat", stacks.PaymentNATSCredsFile)
 	addr := strings.TrimSuffix(cp.addr, ":22") + ":4223"
 	name := "nats." + ru.config(t, "domain")
 	if err := natsConnect(addr, name, roots, []byte(creds)); err != nil {
@@ -179,23 +175,31 @@ func (ru *run) checkNATS(t *testing.T, cp, pay host) {
 	// enabled its timer. A renewal runs as certbot.service does, through the Vault-backed wrapper: it logs
 	// in with the certbot AppRole, reads the Cloudflare token from Vault, renews by DNS-01, and the deploy
 	// hook hands the new certificate to the running NATS (SIGHUP), which presents it at once.
-	if out := cp.run(t, "grep -h '^Commandline:.*certbot' /var/log/apt/history.log || true"); !strings.Contains(out, "python3-certbot-dns-cloudflare") {
-		t.Errorf("the certbot step did not install certbot with apt-get: %q", out)
+	if !aptInstalled(cp.run(t, "cat", "/var/log/apt/history.log"), "python3-certbot-dns-cloudflare") {
+		t.Error("the certbot step did not install certbot with apt-get (/var/log/apt/history.log has no such command line)")
 	}
-	if out := strings.TrimSpace(cp.run(t, "systemctl is-enabled certbot.timer")); out != "enabled" {
+	if out := strings.TrimSpace(cp.run(t, "systemctl", "is-enabled", "certbot.timer")); out != "enabled" {
 		t.Errorf("certbot.timer is %q", out)
 	}
 	before, err := natsCertificate(addr, name, roots)
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := cp.run(t, nats.WrapperPath+" --force-renewal 2>&1")
-	after, err := natsCertificate(addr, name, roots)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after.SerialNumber.Cmp(before.SerialNumber) == 0 {
-		t.Errorf("after a forced renewal NATS still presents certificate %s:\n%s", before.SerialNumber, out)
+	out := cp.run(t, nats.WrapperPath, "--force-renewal")
+	// The hook's SIGHUP returns before nats-server has reloaded: the new certificate is awaited, bounded.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		after, err := natsCertificate(addr, name, roots)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.SerialNumber.Cmp(before.SerialNumber) != 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("30 s after a forced renewal NATS still presents certificate %s:\n%s", before.SerialNumber, out)
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 	if err := natsConnect(addr, name, roots, []byte(creds)); err != nil {
 		t.Errorf("the payment user after the renewal: %v", err)
@@ -205,19 +209,53 @@ func (ru *run) checkNATS(t *testing.T, cp, pay host) {
 // container is one compose container as Docker reports it.
 type container struct{ image, status, health, started string }
 
-// containers are the running containers of a compose project on a host, by service.
+// containers are the containers of a compose project on a host, by service, stopped ones included (a
+// service that crashed must show as exited, not be missing).
 func containers(t *testing.T, h host, project string) map[string]container {
 	t.Helper()
-	out := h.run(t, `docker ps --quiet --filter label=com.docker.compose.project=`+project+` | xargs --no-run-if-empty docker inspect --format '{{index .Config.Labels "com.docker.compose.service"}}|{{.Config.Image}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.StartedAt}}'`)
+	ids := strings.Fields(h.run(t, "docker", "ps", "--all", "--quiet", "--filter", "label=com.docker.compose.project="+project))
+	if len(ids) == 0 {
+		t.Fatalf("no containers of %s on %s", project, h.addr)
+	}
+	format := `{{index .Config.Labels "com.docker.compose.service"}}|{{.Config.Image}}|{{.State.Status}}|{{if .State.Health}}{{.State.Health.Status}}{{end}}|{{.State.StartedAt}}`
+	out := h.run(t, append([]string{"docker", "inspect", "--format", format}, ids...)...)
 	m := map[string]container{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		f := strings.Split(line, "|")
-		if len(f) == 5 {
-			m[f[0]] = container{image: f[1], status: f[2], health: f[3], started: f[4]}
+		if len(f) != 5 {
+			t.Fatalf("docker inspect on %s: unexpected line %q", h.addr, line)
 		}
-	}
-	if len(m) == 0 {
-		t.Fatalf("no containers of %s on %s", project, h.addr)
+		if _, twice := m[f[0]]; twice {
+			t.Errorf("%s: two containers of service %s on %s", project, f[0], h.addr)
+		}
+		m[f[0]] = container{image: f[1], status: f[2], health: f[3], started: f[4]}
 	}
 	return m
+}
+
+// checkHealthMatrix: exactly the layout's data and application services have a container (the migration
+// ran with --rm and left none), each running, and healthy where it has a healthcheck.
+func checkHealthMatrix(t *testing.T, h host, project string) {
+	t.Helper()
+	l := stacks.Layouts()[project]
+	want := append(slices.Clone(l.DataServices), l.AppServices...)
+	got := containers(t, h, project)
+	if d := cmp.Diff(slices.Sorted(slices.Values(want)), slices.Sorted(maps.Keys(got))); d != "" {
+		t.Errorf("%s: services with a container (-want +got):\n%s", project, d)
+	}
+	for service, c := range got {
+		if c.status != "running" || (c.health != "" && c.health != "healthy") {
+			t.Errorf("%s/%s: %s %s", project, service, c.status, c.health)
+		}
+	}
+}
+
+// aptInstalled says whether apt's history log records an install command line naming pkg.
+func aptInstalled(history, pkg string) bool {
+	for _, line := range strings.Split(history, "\n") {
+		if strings.HasPrefix(line, "Commandline:") && strings.Contains(line, " install ") && slices.Contains(strings.Fields(line), pkg) {
+			return true
+		}
+	}
+	return false
 }

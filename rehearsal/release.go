@@ -15,9 +15,9 @@ import (
 func (r *Rehearsal) ImageRegistry() string { return r.Registries.Private.Addr + "/hoodcloud" }
 
 // PushRelease serves release version of the bundles: the stand-in of every image both compose projects
-// name, under its own name (Docker Hub's through the mirror, HoodCloud's in the private registry). broken
-// names HoodCloud images (migrate) whose failing stand-in is pushed for this version instead.
-func (r *Rehearsal) PushRelease(ctx context.Context, bundleDir, version string, broken ...string) error {
+// name, under its own name (Docker Hub's through the mirror, HoodCloud's in the private registry). With
+// failingMigration, the release's cmd/migrate (the migrate image both stacks run) fails.
+func (r *Rehearsal) PushRelease(ctx context.Context, bundleDir, version string, failingMigration bool) error {
 	r.Phase("images of release " + version)
 	vars := map[string]string{"IMAGE_REGISTRY": r.ImageRegistry(), "HOODCLOUD_VERSION": version}
 	var refs []string
@@ -30,7 +30,7 @@ func (r *Rehearsal) PushRelease(ctx context.Context, bundleDir, version string, 
 	}
 	slices.Sort(refs)
 	refs = slices.Compact(refs)
-	local, err := standInImages(ctx, r.opts, refs, r.ImageRegistry(), broken)
+	local, err := standInImages(ctx, r.opts, refs, r.ImageRegistry(), failingMigration)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"text/template"
@@ -82,18 +81,21 @@ var ownStandIns = map[string]standIn{
 	"payment": mtlsService(":8085", ":50051", "http://127.0.0.1:8085/health", "payment",
 		vaultLoginFiles+",${NATS_CREDS_FILE}"),
 	// cmd/migrate reaches its database (DATABASE_HOST: postgres or payment-postgres) and Vault's files.
-	"migrate": {Env: map[string]string{
+	migrateImage: {Env: map[string]string{
 		"TESTSERVICE_MODE": "migrate", "TESTSERVICE_REQUIRE": "${DATABASE_HOST}:5432",
 		"TESTSERVICE_REQUIRE_FILES": vaultLoginFiles, "TESTSERVICE_MESSAGE": "applied 7 migrations",
 	}},
 }
+
+// migrateImage is cmd/migrate's image, which both stacks' migration services run.
+const migrateImage = "migrate"
 
 // MigrationFailure is what the rehearsal's broken cmd/migrate prints before it exits non-zero.
 const MigrationFailure = `migration 0043_invoices failed: column "tenant_id" does not exist`
 
 // brokenMigrate is cmd/migrate of a release whose migration fails.
 func brokenMigrate() standIn {
-	s := standIn{Env: maps.Clone(ownStandIns["migrate"].Env)}
+	s := standIn{Env: maps.Clone(ownStandIns[migrateImage].Env)}
 	s.Env["TESTSERVICE_FAIL"], s.Env["TESTSERVICE_EXIT_CODE"], s.Env["TESTSERVICE_MESSAGE"] = "true", "3", MigrationFailure
 	return s
 }
@@ -192,9 +194,8 @@ func standInDockerfile(tmpl, ref string, s standIn) (string, error) {
 }
 
 // standInImages builds the stand-in of every ref (one shared root, then one small image each) and
-// returns the local image of each ref. broken names HoodCloud images (by name, e.g. migrate) whose
-// stand-in is the failing one.
-func standInImages(ctx context.Context, o Options, refs []string, imageRegistry string, broken []string) (map[string]string, error) {
+// returns the local image of each ref. With failingMigration, cmd/migrate's stand-in is the failing one.
+func standInImages(ctx context.Context, o Options, refs []string, imageRegistry string, failingMigration bool) (map[string]string, error) {
 	// The root is laid out once per run, in a directory of its own that only a complete root is renamed to.
 	root := filepath.Join(o.WorkDir, "standin-context")
 	if _, err := os.Stat(root); err != nil {
@@ -231,7 +232,7 @@ func standInImages(ctx context.Context, o Options, refs []string, imageRegistry 
 		if err != nil {
 			return nil, err
 		}
-		if slices.Contains(broken, name) {
+		if failingMigration && name == migrateImage {
 			s = brokenMigrate()
 		}
 		dockerfile, err := standInDockerfile(string(tmpl), ref, s)

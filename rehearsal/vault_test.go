@@ -48,8 +48,8 @@ func TestVaultRehearsal(t *testing.T) {
 	} {
 		h := ru.host(t, ru.hostOf(t, consumer))
 		dir := stacks.AppRoleDir(consumer)
-		roleID := strings.TrimSpace(h.run(t, "cat "+dir+"/role_id"))
-		secretID := strings.TrimSpace(h.run(t, "cat "+dir+"/secret_id"))
+		roleID := strings.TrimSpace(h.run(t, "cat", dir+"/role_id"))
+		secretID := strings.TrimSpace(h.run(t, "cat", dir+"/secret_id"))
 		var login struct {
 			Auth struct {
 				ClientToken string `json:"client_token"`
@@ -77,7 +77,8 @@ func TestVaultRehearsal(t *testing.T) {
 	// leaves it sealed; the next up unseals it (the seal guard, on this machine, with the keys the program
 	// holds) without changing anything, and the up after that has nothing to do.
 	vh := ru.host(t, ru.hostOf(t, "vault"))
-	vh.run(t, "docker restart $(docker ps -q --filter label=com.docker.compose.service=vault)")
+	vaultContainer := strings.TrimSpace(vh.run(t, "docker", "ps", "--quiet", "--filter", "label=com.docker.compose.service=vault"))
+	vh.run(t, "docker", "restart", vaultContainer)
 	v.waitSealed(t)
 	ru.r.Phase("vault: preview on a sealed Vault")
 	if warnings, err := ru.previewWarnings(t); err != nil || !strings.Contains(strings.Join(warnings, "\n"), "Vault is sealed") {

@@ -10,36 +10,44 @@ import (
 )
 
 // FreeLoopbackAddr is a loopback host:port nothing listens on (as of the call), for a server process a
-// test starts. The port comes from below the kernel's ephemeral range, which the kernel never hands out on
-// its own: a port it picked (bind to :0) could be taken again by any outgoing connection between this call
-// and the server's bind, which made such tests flaky on a busy machine.
+// test starts. The port comes from outside the kernel's ephemeral range, which the kernel never hands out
+// on its own: a port it picked (bind to :0) could be taken again by any outgoing connection between this
+// call and the server's bind, which made such tests flaky on a busy machine.
 func FreeLoopbackAddr(t testing.TB) string {
 	t.Helper()
-	low := ephemeralLow()
+	lo, hi := portsOutsideEphemeral()
 	for range 100 {
-		addr := fmt.Sprintf("127.0.0.1:%d", reservedPortFloor+rand.IntN(low-reservedPortFloor))
+		addr := "127.0.0.1:0"
+		if hi > lo {
+			addr = fmt.Sprintf("127.0.0.1:%d", lo+rand.IntN(hi-lo))
+		}
 		if l, err := net.Listen("tcp", addr); err == nil {
-			l.Close()
-			return addr
+			defer l.Close()
+			return l.Addr().String()
 		}
 	}
-	t.Fatalf("no free loopback port in [%d, %d)", reservedPortFloor, low)
+	t.Fatalf("no free loopback port in [%d, %d)", lo, hi)
 	return ""
 }
 
-// reservedPortFloor keeps clear of well-known and commonly configured service ports.
-const reservedPortFloor = 20000
-
-// ephemeralLow is the first port of the kernel's ephemeral range (Linux's default when unreadable).
-func ephemeralLow() int {
-	low := 32768
+// portsOutsideEphemeral is a range [lo, hi) of at least a thousand ports clear of well-known service ports
+// and of the kernel's ephemeral range (below it, else above it), or an empty one when there is none.
+func portsOutsideEphemeral() (lo, hi int) {
+	const floor, least = 20000, 1000
+	ephLo, ephHi := 32768, 60999 // Linux's defaults
 	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
 		var l, h int
-		if n, _ := fmt.Sscan(string(b), &l, &h); n == 2 && l > reservedPortFloor+1000 {
-			low = l
+		if n, _ := fmt.Sscan(string(b), &l, &h); n == 2 && l <= h {
+			ephLo, ephHi = l, h
 		}
 	}
-	return low
+	switch {
+	case ephLo-floor >= least:
+		return floor, ephLo
+	case 65536-(ephHi+1) >= least:
+		return ephHi + 1, 65536
+	}
+	return 0, 0
 }
 
 // WaitListening waits, within the bound, until something accepts connections on addr; otherwise the

@@ -48,7 +48,10 @@ func newRehearsal(t *testing.T, zones ...string) *rehearsal {
 	t.Cleanup(srv.Close)
 
 	d := &dnsServer{store: st, log: log}
-	pc, tl := listenDNSPair(t)
+	pc, tl, err := listenDNS("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 2)
 	go func() { done <- d.serveUDP(pc) }()
 	go func() { done <- d.serveTCP(tl) }()
@@ -62,27 +65,6 @@ func newRehearsal(t *testing.T, zones ...string) *rehearsal {
 		}
 	})
 	return &rehearsal{t: t, store: st, api: srv, dnsUDP: pc.LocalAddr(), dnsTCP: tl.Addr(), logs: logs, handler: h, dns: d}
-}
-
-// listenDNSPair binds UDP and TCP on one loopback port, as DNS clients expect. The kernel picks a free
-// UDP port, which another process may hold for TCP; such a port is released and another one tried.
-func listenDNSPair(t *testing.T) (net.PacketConn, net.Listener) {
-	t.Helper()
-	var lastErr error
-	for range 20 {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tl, err := net.Listen("tcp", pc.LocalAddr().String())
-		if err == nil {
-			return pc, tl
-		}
-		pc.Close()
-		lastErr = err
-	}
-	t.Fatalf("no loopback port free for both UDP and TCP: %v", lastErr)
-	return nil, nil
 }
 
 // cfAnswer is an API answer as python-cloudflare sees it: it parses the body as JSON because the

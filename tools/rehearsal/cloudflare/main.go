@@ -112,16 +112,11 @@ func run(ctx context.Context, cfg config, log *slog.Logger, ready func(api, dns 
 		return fmt.Errorf("certificate: %w", err)
 	}
 
-	pc, err := net.ListenPacket("udp", cfg.dnsListen)
+	pc, tl, err := listenDNS(cfg.dnsListen)
 	if err != nil {
 		return err
 	}
 	defer pc.Close()
-	// TCP on the address UDP got, so that both share the port even when it was chosen by the system.
-	tl, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		return err
-	}
 	defer tl.Close()
 	al, err := net.Listen("tcp", cfg.apiListen)
 	if err != nil {
@@ -164,4 +159,31 @@ func orStopped(err error) error {
 		return errors.New("stopped")
 	}
 	return err
+}
+
+// listenDNS binds UDP and TCP on one address, as DNS clients expect. With port 0 the system picks a free
+// UDP port, which another socket may hold for TCP; then that port is released and another one tried.
+func listenDNS(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	attempts := 1
+	if port == "0" {
+		attempts = 20
+	}
+	for i := 1; ; i++ {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, err
+		}
+		tl, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, tl, nil
+		}
+		pc.Close()
+		if i == attempts {
+			return nil, nil, err
+		}
+	}
 }

@@ -162,6 +162,42 @@ func TestSealedVaultIsUnsealedByTheNextUp(t *testing.T) {
 	p.preview(t, optpreview.ExpectNoChanges())
 }
 
+// A change that re-installs Vault (here its server certificate renewed: the tls provider replaces it)
+// previews as that re-install and nothing else: Vault's own resources and the AppRole files read through
+// the provider stay the same. The seal guard must not wait on the unseal step in a preview: an invoke that
+// waits on a resource the preview replaces is skipped with an unknown result, which made Vault's address
+// unknown and every Vault resource an update.
+func TestVaultReinstallPreviewsOnlyTheReinstall(t *testing.T) {
+	p := newProject(t, "staging", engine.StandIn)
+	p.up(t)
+	cert := p.urn(t, "tls:index/locallySignedCert:LocallySignedCert", "vault-server")
+	ch, d := engine.Watch()
+	if _, err := p.st.Preview(context.Background(), optpreview.Replace([]string{cert}), optpreview.EventStreams(ch)); err != nil {
+		t.Fatalf("preview of a Vault certificate renewal: %v", err)
+	}
+	d.Wait()
+	ops := d.Ops(true)
+	for name, op := range ops {
+		if strings.Contains(op, "replace") { // replace, create-replacement, delete-replaced: one replacement
+			ops[name] = "replace"
+		}
+	}
+	if ops["vault-unseal"] != "replace" {
+		t.Fatalf("the renewal must re-install and re-unseal Vault; the preview plans %v", ops)
+	}
+	want := map[string]string{
+		"pki-vault-server-cert": "replace",
+		"vault-install":         "replace",
+		"vault-unseal":          "replace",
+	}
+	if diff := cmp.Diff(want, ops); diff != "" {
+		t.Errorf("preview of a Vault re-install (-want +got):\n%s", diff)
+	}
+	if w := d.Warnings(); len(w) != 0 {
+		t.Errorf("preview of a Vault re-install warned %q", w)
+	}
+}
+
 // `up --replace` of init (a new, empty Vault) clears the new escrow too.
 func TestInitReplacementClearsItsEscrow(t *testing.T) {
 	p := newProject(t, "staging", engine.StandIn)

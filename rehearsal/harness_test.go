@@ -146,6 +146,17 @@ func (ru *run) preparePlatform(t *testing.T, cloudflareToken string) {
 	ru.release(t, FirstRelease, false)
 }
 
+// firstUp runs the phase's first up, which must create each of steps.
+func (ru *run) firstUp(t *testing.T, phase string, steps ...string) {
+	t.Helper()
+	ops := ru.up(t, phase)
+	for _, step := range steps {
+		if ops[step] != "create" {
+			t.Errorf("%s: %s %q, want create", phase, step, ops[step])
+		}
+	}
+}
+
 // release serves a release's images (with failingMigration, its cmd/migrate fails) and sets the stack's
 // appVersion to it.
 func (ru *run) release(t *testing.T, version string, failingMigration bool) {

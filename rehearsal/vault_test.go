@@ -26,12 +26,7 @@ import (
 // a preview warns, and the next up unseals it and converges.
 func TestVaultRehearsal(t *testing.T) {
 	ru := start(t, stacks.PhaseVault)
-	ops := ru.up(t, "vault: first up")
-	for _, step := range []string{"vault-install", "vault-init", "vault-unseal", "vault-credential", "vault-revoke-root"} {
-		if ops[step] != "create" {
-			t.Errorf("first up: %s %q", step, ops[step])
-		}
-	}
+	ru.firstUp(t, "vault: first up", "vault-install", "vault-init", "vault-unseal", "vault-credential", "vault-revoke-root")
 	if got := ru.outputAny(t, "vaultRootTokenRevoked"); got != true {
 		t.Errorf("vaultRootTokenRevoked = %v", got)
 	}
@@ -104,7 +99,7 @@ func TestVaultRehearsal(t *testing.T) {
 	// operator unsets it and the next up is a no-op, not a failure.
 	root := v.generateRoot(t, ru.unsealKeys(t))
 	ru.set(t, "vaultRootToken", root, true)
-	ops = ru.up(t, "vault: up with a new root token")
+	ops := ru.up(t, "vault: up with a new root token")
 	for _, step := range []string{"vault-credential", "vault-revoke-root"} {
 		if !strings.Contains(ops[step], "replace") {
 			t.Errorf("a new root token: %s %q, want a replacement", step, ops[step])

@@ -282,6 +282,9 @@ func TestSealGuardAgainstRealVault(t *testing.T) {
 		t.Fatal(err)
 	}
 	initKeys := h.unsealKeys
+	// A second Vault, never initialised (started now: the test changes HOME, where the toolchain is, below).
+	bare := newHost(t)
+	realVault(t, bare)
 	// As local.run runs it: bash -c SCRIPT NAME MODE, the operator's environment plus the guard's.
 	guard := func(mode, address, keys string) (string, string, error) {
 		cmd := exec.Command("/bin/bash", "-c", s.SealGuard, "hoodcloud-vault-seal-guard", mode)
@@ -350,8 +353,6 @@ func TestSealGuardAgainstRealVault(t *testing.T) {
 
 	// A Vault whose storage is new (lost, or replaced outside the program) is not taken for unsealed: the
 	// guard says so, in a preview and in an up, and leaves it as it is.
-	bare := newHost(t)
-	realVault(t, bare)
 	if ca, err = os.ReadFile(filepath.Join(bare.l.SecretsDir, "ca.pem")); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 var (
 	//go:embed scripts/lib.sh.tmpl
 	libTemplate string
+	//go:embed scripts/json.sh
+	jsonReaders string
 	//go:embed scripts/install.sh.tmpl
 	installTemplate string
 	//go:embed scripts/init.sh.tmpl
@@ -181,8 +183,8 @@ type initParams struct {
 
 func renderLib(l layout) (string, error) {
 	return render.Template("lib.sh", libTemplate, struct {
-		ComposeFile, Profile, Service, VaultAddr, CACert, HostCACert, APIBase string
-	}{l.composePath(), Profile, Service, containerAddr, containerCACert, l.SecretsDir + "/ca.pem", l.apiBase()})
+		ComposeFile, Profile, Service, VaultAddr, CACert, HostCACert, APIBase, JSON string
+	}{l.composePath(), Profile, Service, containerAddr, containerCACert, l.SecretsDir + "/ca.pem", l.apiBase(), strings.TrimSuffix(jsonReaders, "\n")})
 }
 
 // renderScripts renders every Vault-host script for one set of arguments.
@@ -224,7 +226,8 @@ func renderScripts(l layout, ip initParams) (scriptSet, error) {
 	if s.Unseal, err = render.Template("unseal.sh", unsealTemplate, struct{ Lib, NoKeysHint string }{lib, hint}); err != nil {
 		return s, err
 	}
-	if s.SealGuard, err = render.Template("seal-guard.sh", sealGuardTemplate, struct{ NoKeysHint string }{hint}); err != nil {
+	if s.SealGuard, err = render.Template("seal-guard.sh", sealGuardTemplate,
+		struct{ NoKeysHint, JSON string }{hint, strings.TrimSuffix(jsonReaders, "\n")}); err != nil {
 		return s, err
 	}
 	policyJSON, err := json.Marshal(map[string]string{"policy": programPolicy})

@@ -356,19 +356,16 @@ func TestUnsealUsesThresholdKeysOnlyWhenSealed(t *testing.T) {
 	}
 }
 
-// The steps read Vault's answers with json_true and json_string under pipefail. A reader that leaves a
-// pipe early (grep -q at its first match) can kill the writer still writing the rest, and the pipeline
-// then answers false for a true: an unseal step once reported Vault unsealed after one key. An answer
-// far larger than a pipe's buffer, the match on its first line, makes that certain for a pipe.
+// The steps and the seal guard read Vault's answers with json_true and json_string (scripts/json.sh)
+// under pipefail. A reader that leaves a pipe early (grep -q at its first match) can kill the writer still
+// writing the rest, and the pipeline then answers false for a true: an unseal step once reported Vault
+// unsealed after one key. An answer far larger than a pipe's buffer, the match on its first line, makes
+// that certain for a pipe.
 func TestJSONReadersReadLongAnswersWhole(t *testing.T) {
 	testkit.RequireTool(t, "bash")
-	lib, err := renderLib(hostLayout)
-	if err != nil {
-		t.Fatal(err)
-	}
 	padding := strings.Repeat(`  "padding": "`+strings.Repeat("x", 100)+"\",\n", 4000)
 	answer := "{\n  \"sealed\": true,\n  \"token\":\"hvs.first\"\n" + padding + "  \"last\": false\n}\n"
-	script := "set -euo pipefail\n" + lib + "\n" +
+	script := "set -euo pipefail\n" + jsonReaders + "\n" +
 		`answer=$(cat)
 json_true sealed "$answer" || { echo "json_true: false"; exit 1; }
 if json_true last "$answer"; then echo "json_true: true for false"; exit 1; fi

@@ -56,10 +56,11 @@ func upAfter(ctx *pulumi.Context, unseal *remote.Command) []pulumi.InvokeOption 
 	return []pulumi.InvokeOption{pulumi.DependsOn([]pulumi.Resource{unseal})}
 }
 
-// guardSeal runs the seal guard once the unseal step has run (in a new stack, Vault is then unsealed) and
-// returns Vault's address for what must not talk to a sealed Vault (the provider, the probe, the root-token
-// steps): the address itself once Vault is known not to be sealed (or the guard unsealed it), unknown in a
-// preview that found it sealed. keys are the unseal step's stdin; they reach the guard only in an up.
+// guardSeal runs the seal guard (in an up, once the unseal step has run: in a new stack, Vault is then
+// unsealed) and returns Vault's address for what must not talk to a sealed Vault (the provider, the probe,
+// the root-token steps): the address itself once Vault is known not to be sealed (or the guard unsealed
+// it), unknown in a preview that found it sealed. keys are the unseal step's stdin; they reach the guard
+// only in an up.
 func guardSeal(ctx *pulumi.Context, v *Vault, args *Args, script string, keys pulumi.StringOutput, unseal *remote.Command) pulumi.StringOutput {
 	address := args.Address.ToStringOutput()
 	hasKeys := pulumi.Unsecret(keys.ApplyT(func(k string) string { return strconv.FormatBool(k != "") })).(pulumi.StringOutput)
@@ -88,7 +89,7 @@ func guardSeal(ctx *pulumi.Context, v *Vault, args *Args, script string, keys pu
 			return address, nil
 		case guardUninitialized:
 			// The guard runs after init (it reads init's answer), so this Vault lost what init made.
-			return pulumi.StringOutput{}, fmt.Errorf("vault seal guard: Vault at the address the program manages answers that it is " +
+			return pulumi.StringOutput{}, fmt.Errorf("vault seal guard: Vault answers that it is " +
 				"not initialised, though it was when vault-init ran: its storage was lost or replaced outside " +
 				"the program. Restore Vault's data from a snapshot, or start a new, empty Vault with `pulumi up --replace` of " +
 				"vault-init (README, troubleshooting)")

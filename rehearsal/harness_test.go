@@ -146,6 +146,18 @@ func (ru *run) preparePlatform(t *testing.T, cloudflareToken string) {
 	ru.release(t, FirstRelease, false)
 }
 
+// waitUntil calls done every interval until it reports true (then true) or within has passed (false).
+func waitUntil(within, interval time.Duration, done func() bool) bool {
+	deadline := time.Now().Add(within)
+	for !done() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(interval)
+	}
+	return true
+}
+
 // firstUp runs the phase's first up, which must create each of steps.
 func (ru *run) firstUp(t *testing.T, phase string, steps ...string) {
 	t.Helper()

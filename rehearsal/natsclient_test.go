@@ -70,15 +70,19 @@ func natsConnect(addr, serverName string, roots *x509.CertPool, creds []byte) er
 
 // natsTLS dials a NATS server, reads its INFO (which must require TLS) and completes the TLS handshake,
 // verifying serverName against roots. It returns the connection and the server's nonce.
-func natsTLS(addr, serverName string, roots *x509.CertPool) (*tls.Conn, string, error) {
+func natsTLS(addr, serverName string, roots *x509.CertPool) (conn *tls.Conn, nonce string, err error) {
 	raw, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, "", err
 	}
+	defer func() {
+		if err != nil {
+			raw.Close()
+		}
+	}()
 	_ = raw.SetDeadline(time.Now().Add(15 * time.Second))
 	line, err := bufio.NewReader(raw).ReadString('\n')
 	if err != nil {
-		raw.Close()
 		return nil, "", fmt.Errorf("reading INFO: %w", err)
 	}
 	var info struct {
@@ -87,16 +91,13 @@ func natsTLS(addr, serverName string, roots *x509.CertPool) (*tls.Conn, string, 
 	}
 	payload, ok := strings.CutPrefix(line, "INFO ")
 	if !ok || json.Unmarshal([]byte(payload), &info) != nil {
-		raw.Close()
 		return nil, "", fmt.Errorf("expected INFO, got %q", line)
 	}
 	if !info.TLSRequired {
-		raw.Close()
 		return nil, "", errors.New("the server does not require TLS")
 	}
-	conn := tls.Client(raw, &tls.Config{ServerName: serverName, RootCAs: roots, MinVersion: tls.VersionTLS12})
+	conn = tls.Client(raw, &tls.Config{ServerName: serverName, RootCAs: roots, MinVersion: tls.VersionTLS12})
 	if err := conn.Handshake(); err != nil {
-		raw.Close()
 		return nil, "", fmt.Errorf("TLS: %w", err)
 	}
 	return conn, info.Nonce, nil

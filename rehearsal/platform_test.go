@@ -182,19 +182,15 @@ func (ru *run) checkNATS(t *testing.T, cp, pay host) {
 	}
 	out := cp.run(t, nats.WrapperPath, "--force-renewal")
 	// The hook's SIGHUP returns before nats-server has reloaded: the new certificate is awaited, bounded.
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	renewed := waitUntil(30*time.Second, 500*time.Millisecond, func() bool {
 		after, err := natsCertificate(addr, name, roots)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if after.SerialNumber.Cmp(before.SerialNumber) != 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("30 s after a forced renewal NATS still presents certificate %s:\n%s", before.SerialNumber, out)
-		}
-		time.Sleep(500 * time.Millisecond)
+		return after.SerialNumber.Cmp(before.SerialNumber) != 0
+	})
+	if !renewed {
+		t.Fatalf("30 s after a forced renewal NATS still presents certificate %s:\n%s", before.SerialNumber, out)
 	}
 	if err := natsConnect(addr, name, roots, []byte(creds)); err != nil {
 		t.Errorf("the payment user after the renewal: %v", err)

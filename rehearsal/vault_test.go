@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -229,18 +228,17 @@ func (v vaultClient) status(t *testing.T, path, token string) int {
 // waitSealed waits until Vault answers again, sealed.
 func (v vaultClient) waitSealed(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	sealed := waitUntil(60*time.Second, time.Second, func() bool {
 		req, _ := http.NewRequest("GET", v.base+"sys/seal-status", nil)
-		if resp, err := v.client.Do(req); err == nil {
-			var s struct{ Sealed bool }
-			err = json.NewDecoder(resp.Body).Decode(&s)
-			resp.Body.Close()
-			if err == nil && s.Sealed {
-				return
-			}
+		resp, err := v.client.Do(req)
+		if err != nil {
+			return false
 		}
-		time.Sleep(time.Second)
+		defer resp.Body.Close()
+		var s struct{ Sealed bool }
+		return json.NewDecoder(resp.Body).Decode(&s) == nil && s.Sealed
+	})
+	if !sealed {
+		t.Fatal("vault did not come back sealed within a minute")
 	}
-	t.Fatal(fmt.Errorf("vault did not come back sealed within a minute"))
 }
